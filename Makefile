@@ -1,0 +1,59 @@
+# Quiver: a RocketMQ-compatible message broker in Go.
+# `make run` starts a name server and a broker; `make test` is what CI runs.
+
+GO        ?= go
+BIN       ?= bin
+FUZZTIME  ?= 30s
+BENCHCOUNT ?= 5
+BENCHTIME ?= 1s
+PKGS      := ./...
+
+.PHONY: all build run test race lint fmt vet bench fuzz clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/mqnamesrv ./cmd/mqbroker ./cmd/mqadmin
+
+# Starts mqnamesrv and mqbroker in the foreground with their embedded default
+# configuration on 127.0.0.1 (name server 9876, broker 10911) and a store under
+# $(RUN_DIR). Ctrl-C stops both.
+RUN_DIR ?= $(CURDIR)/.run
+run: build
+	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./scripts/run.sh
+
+# Everything CI checks: formatting, vet, the import-direction rule, all unit,
+# golden and interop tests, and the race detector on the concurrent packages.
+test: lint
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+	$(GO) test -count=1 -race -timeout 15m ./netio/...
+
+race:
+	$(GO) test -count=1 -race -timeout 30m $(PKGS)
+
+lint: fmt vet
+	$(GO) test -count=1 -run 'TestImportDirection|TestCheckEdges' ./internal/lint/
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Go benchmarks of the codecs and the transport (BENCHMARKS.md says which
+# figure comes from which benchmark). Output in bench.out.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) \
+		./message/ ./protocol/ ./netio/ | tee bench.out
+
+# Runs every fuzz target in ./fuzz for FUZZTIME each.
+fuzz:
+	@set -e; for t in $$($(GO) test -list '^Fuzz' ./fuzz/ | grep '^Fuzz'); do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./fuzz/; \
+	done
+
+clean:
+	rm -rf $(BIN) $(RUN_DIR) bench.out

@@ -1,0 +1,3 @@
+// Package lint holds repository-wide checks that run with the unit tests:
+// the import-direction rule of DESIGN.md section 2.
+package lint
