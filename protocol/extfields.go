@@ -1,6 +1,9 @@
 package protocol
 
-import "strconv"
+import (
+	"strconv"
+	"unsafe"
+)
 
 // ExtFields is a command's custom header: an ordered list of string keys and
 // values, in the order they were decoded or added. It replaces the
@@ -20,7 +23,13 @@ type ExtFields struct {
 	arena []byte
 }
 
-type extField struct{ key, val []byte }
+type extField struct {
+	key, val []byte
+	// plain is set when neither key nor val needs JSON escaping, known
+	// where the field was added (numbers, booleans, constant key names),
+	// so that the encoder need not scan them.
+	plain bool
+}
 
 // Reset empties e, keeping its storage.
 func (e *ExtFields) Reset() {
@@ -55,29 +64,45 @@ func (e *ExtFields) GetString(key string) string {
 // AddView appends a field whose key and value alias the caller's bytes. The
 // caller keeps them unchanged until e is Reset.
 func (e *ExtFields) AddView(key, val []byte) {
-	e.kv = append(e.kv, extField{key, val})
+	e.kv = append(e.kv, extField{key: key, val: val})
 }
 
-// Add appends a field, copying key and val into e's arena.
+// Add appends a field, copying val into e's arena. The key is referenced,
+// not copied: keys are constant field names (see keyView).
 func (e *ExtFields) Add(key string, val []byte) {
-	k := e.copyIn(key)
+	k := keyView(key)
 	start := len(e.arena)
 	e.arena = append(e.arena, val...)
-	e.kv = append(e.kv, extField{k, e.arena[start:len(e.arena):len(e.arena)]})
+	e.kv = append(e.kv, extField{key: k, val: e.arena[start:len(e.arena):len(e.arena)]})
 }
 
-// AddString appends a field, copying key and val into e's arena.
+// AddString appends a field, copying val into e's arena; the key is
+// referenced, as in Add.
 func (e *ExtFields) AddString(key, val string) {
-	k := e.copyIn(key)
-	e.kv = append(e.kv, extField{k, e.copyIn(val)})
+	k := keyView(key)
+	e.kv = append(e.kv, extField{key: k, val: e.copyIn(val)})
 }
 
 // AddInt appends a field with the decimal form of v.
 func (e *ExtFields) AddInt(key string, v int64) {
-	k := e.copyIn(key)
+	k := keyView(key)
 	start := len(e.arena)
 	e.arena = strconv.AppendInt(e.arena, v, 10)
-	e.kv = append(e.kv, extField{k, e.arena[start:len(e.arena):len(e.arena)]})
+	e.kv = append(e.kv, extField{key: k, val: e.arena[start:len(e.arena):len(e.arena)]})
+}
+
+// addPlainInt is AddInt for a key the caller knows needs no JSON escaping
+// (a constant field name of letters and digits): the encoder then skips
+// scanning the field.
+func (e *ExtFields) addPlainInt(key string, v int64) {
+	e.AddInt(key, v)
+	e.kv[len(e.kv)-1].plain = true
+}
+
+// addPlainBool is AddBool for a key that needs no JSON escaping.
+func (e *ExtFields) addPlainBool(key string, v bool) {
+	e.AddBool(key, v)
+	e.kv[len(e.kv)-1].plain = true
 }
 
 // AddBool appends a field with "true" or "false".
@@ -108,6 +133,15 @@ func (e *ExtFields) CommitArena(grown []byte, start int) []byte {
 	return grown[start:len(grown):len(grown)]
 }
 
+// keyView returns key's bytes without copying them. NB: the slice aliases
+// the string's memory, which may be read-only: it must never be written,
+// which ExtFields' contract (At: "must not be modified") already forbids.
+// Keys are nearly always constant field names, so copying them into the
+// arena for every field of every reply would be pure overhead.
+func keyView(key string) []byte {
+	return unsafe.Slice(unsafe.StringData(key), len(key))
+}
+
 func (e *ExtFields) copyIn(s string) []byte {
 	start := len(e.arena)
 	e.arena = append(e.arena, s...)
@@ -121,6 +155,6 @@ func (e *ExtFields) CopyFrom(src *ExtFields) {
 	for i := range src.kv {
 		k := e.AppendArena(src.kv[i].key)
 		v := e.AppendArena(src.kv[i].val)
-		e.kv = append(e.kv, extField{k, v})
+		e.kv = append(e.kv, extField{key: k, val: v, plain: src.kv[i].plain})
 	}
 }

@@ -111,6 +111,8 @@ func checkHeaderWord(word uint32, total int) error {
 // It is not safe for concurrent use: keep one per connection or event loop.
 type Decoder struct {
 	Limits Limits
+
+	idx qbIndex // quote index of the JSON header being decoded
 }
 
 // Decode decodes one whole frame (as delimited by SplitFrame, prefix
@@ -146,7 +148,7 @@ func (d *Decoder) Decode(frame []byte, cmd *Command) error {
 	st := SerializeType(word >> 24)
 	var err error
 	if st == SerializeJSON {
-		err = decodeJSONHeader(hdr, cmd, &lim)
+		err = decodeJSONHeader(hdr, cmd, &lim, &d.idx)
 	} else {
 		err = decodeRocketMQHeader(hdr, cmd, &lim)
 	}

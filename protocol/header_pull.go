@@ -179,10 +179,10 @@ type PullMessageResponseHeader struct {
 
 // Encode adds h's fields.
 func (h *PullMessageResponseHeader) Encode(e *ExtFields) {
-	e.AddInt("suggestWhichBrokerId", h.SuggestWhichBrokerID)
-	e.AddInt("nextBeginOffset", h.NextBeginOffset)
-	e.AddInt("minOffset", h.MinOffset)
-	e.AddInt("maxOffset", h.MaxOffset)
+	e.addPlainInt("suggestWhichBrokerId", h.SuggestWhichBrokerID)
+	e.addPlainInt("nextBeginOffset", h.NextBeginOffset)
+	e.addPlainInt("minOffset", h.MinOffset)
+	e.addPlainInt("maxOffset", h.MaxOffset)
 }
 
 // Decode reads h, overwriting every field.

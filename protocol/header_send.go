@@ -371,18 +371,20 @@ type SendMessageResponseHeader struct {
 	TraceOn bool
 }
 
-// Encode adds h's fields.
+// Encode adds h's fields. NB: on this hot path the byte fields (MsgID,
+// TransactionID, MsgRegion) are referenced, not copied: keep them unchanged
+// until the command has been encoded (netio's Reply encodes at once).
 func (h *SendMessageResponseHeader) Encode(e *ExtFields) {
-	e.Add("msgId", h.MsgID)
-	e.AddInt("queueId", int64(h.QueueID))
-	e.AddInt("queueOffset", h.QueueOffset)
+	e.AddView(keyView("msgId"), h.MsgID)
+	e.addPlainInt("queueId", int64(h.QueueID))
+	e.addPlainInt("queueOffset", h.QueueOffset)
 	if len(h.TransactionID) > 0 {
-		e.Add("transactionId", h.TransactionID)
+		e.AddView(keyView("transactionId"), h.TransactionID)
 	}
 	if len(h.MsgRegion) > 0 {
-		e.Add(PropertyMsgRegion, h.MsgRegion)
+		e.AddView(keyView(PropertyMsgRegion), h.MsgRegion)
 	}
-	e.AddBool(PropertyTraceSwitch, h.TraceOn)
+	e.addPlainBool(PropertyTraceSwitch, h.TraceOn)
 }
 
 // Decode reads h.

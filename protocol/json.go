@@ -55,14 +55,15 @@ var jsonErrors = [...]error{
 
 // decodeJSONHeader decodes a JSON header (RemotingSerializable/fastjson)
 // into c, accepting any key order and skipping unknown keys.
-func decodeJSONHeader(h []byte, c *Command, lim *Limits) error {
-	if i, e := jsonHeader(h, c, lim); e != jsonOK {
+func decodeJSONHeader(h []byte, c *Command, lim *Limits, x *qbIndex) error {
+	x.build(h)
+	if i, e := jsonHeader(h, c, lim, x); e != jsonOK {
 		return fmt.Errorf("%w at offset %d", jsonErrors[e], i)
 	}
 	return nil
 }
 
-func jsonHeader(b []byte, c *Command, lim *Limits) (int, jsonErr) {
+func jsonHeader(b []byte, c *Command, lim *Limits, x *qbIndex) (int, jsonErr) {
 	i := jsonWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return i, jsonSyntax
@@ -103,7 +104,7 @@ func jsonHeader(b []byte, c *Command, lim *Limits) (int, jsonErr) {
 			case topRemark:
 				i, e = jsonRemark(b, i, c, lim)
 			case topExtFields:
-				i, e = jsonExtFields(b, i, c, lim)
+				i, e = jsonExtFields(b, i, c, lim, x)
 			default:
 				i, e = jsonSkip(b, i, 2)
 			}
@@ -194,7 +195,7 @@ func jsonTopKey(b []byte, i int) (int, int, jsonErr) {
 	if b[j] == '\\' {
 		var buf [32]byte
 		var e jsonErr
-		if key, j, e = jsonUnescape(append(buf[:0], key...), b, j, len(b)); e != jsonOK {
+		if key, j, e = jsonUnescape(append(buf[:0], key...), b, j, len(b), &noIndex); e != jsonOK {
 			return topOther, j, e
 		}
 	}
@@ -314,13 +315,23 @@ func jsonHex4(b []byte, i int) (rune, bool) {
 // at b[i] to the closing quote, and returns dst and the quote's offset. It
 // fails with jsonTooLong as soon as dst would exceed max bytes, before
 // growing it.
-func jsonUnescape(dst, b []byte, i, max int) ([]byte, int, jsonErr) {
+func jsonUnescape(dst, b []byte, i, max int, x *qbIndex) ([]byte, int, jsonErr) {
 	for {
 		// b[i] is a backslash.
 		if i+1 >= len(b) {
 			return dst, i, jsonEscape
 		}
 		if c := b[i+1]; c == 'u' {
+			// Fast path: \u00XX, how jsoniter and fastjson write control
+			// bytes (client-go's property separators are \u0001, \u0002).
+			if i+6 <= len(b) && b[i+2] == '0' && b[i+3] == '0' {
+				// Only ASCII: U+0080 and up need their UTF-8 form.
+				if h, l := unhex(b[i+4]), unhex(b[i+5]); h < 8 && l < 16 {
+					dst = append(dst, h<<4|l)
+					i += 6
+					goto run
+				}
+			}
 			r, n := jsonEscapeU(b, i)
 			if n == 0 {
 				return dst, i, jsonEscape
@@ -350,18 +361,11 @@ func jsonUnescape(dst, b []byte, i, max int) ([]byte, int, jsonErr) {
 			dst = append(dst, c)
 			i += 2
 		}
-		j := i
-		for j+8 <= len(b) {
-			if m := swarQuoteOrBackslash(binary.LittleEndian.Uint64(b[j:])); m != 0 {
-				j += bits.TrailingZeros64(m) >> 3
-				goto runEnd
-			}
-			j += 8
-		}
-		if j = nextQuoteOrBackslash(b, j); j >= len(b) {
+	run:
+		j := x.next(b, i)
+		if j >= len(b) {
 			return dst, j, jsonSyntax
 		}
-	runEnd:
 		if len(dst)+j-i > max {
 			return dst, i, jsonTooLong
 		}
@@ -371,6 +375,17 @@ func jsonUnescape(dst, b []byte, i, max int) ([]byte, int, jsonErr) {
 		}
 		i = j
 	}
+}
+
+// unhex returns the value of a hex digit, or 0xFF.
+func unhex(c byte) byte {
+	switch {
+	case c-'0' < 10:
+		return c - '0'
+	case c|0x20-'a' < 6:
+		return c | 0x20 - 'a' + 10
+	}
+	return 0xFF
 }
 
 // jsonEscapeU decodes the \u escape at b[i:] and, for a high surrogate, the
@@ -523,7 +538,7 @@ func jsonLanguage(b []byte, i int, c *Command) (int, jsonErr) {
 		if b[j] == '\\' {
 			var buf [16]byte
 			var e jsonErr
-			if name, j, e = jsonUnescape(append(buf[:0], name...), b, j, len(b)); e != jsonOK {
+			if name, j, e = jsonUnescape(append(buf[:0], name...), b, j, len(b), &noIndex); e != jsonOK {
 				return j, e
 			}
 		}
@@ -576,7 +591,7 @@ func jsonRemark(b []byte, i int, c *Command, lim *Limits) (int, jsonErr) {
 		return j + 1, jsonOK
 	}
 	var e jsonErr
-	if c.Remark, j, e = jsonUnescape(c.Remark, b, j, lim.MaxRemark); e != jsonOK {
+	if c.Remark, j, e = jsonUnescape(c.Remark, b, j, lim.MaxRemark, &noIndex); e != jsonOK {
 		if e == jsonTooLong {
 			e = jsonRemarkSize
 		}
@@ -608,12 +623,12 @@ func jsonExtStr(b []byte, s int, e *ExtFields, limit int) ([]byte, int, jsonErr)
 		}
 		return b[s:j:j], j + 1, jsonOK
 	}
-	return jsonExtStrEscaped(b, s, j, e, limit)
+	return jsonExtStrEscaped(b, s, j, e, limit, &noIndex)
 }
 
 // jsonExtStrEscaped finishes jsonExtStr for a string whose body starts at
 // s and that has no quote before j, where it has a backslash (or ends).
-func jsonExtStrEscaped(b []byte, s, j int, e *ExtFields, limit int) ([]byte, int, jsonErr) {
+func jsonExtStrEscaped(b []byte, s, j int, e *ExtFields, limit int, x *qbIndex) ([]byte, int, jsonErr) {
 	switch {
 	case j >= len(b):
 		return nil, j, jsonSyntax
@@ -623,7 +638,7 @@ func jsonExtStrEscaped(b []byte, s, j int, e *ExtFields, limit int) ([]byte, int
 	a := e.Arena()
 	start := len(a)
 	a = append(a, b[s:j]...)
-	a, j, err := jsonUnescape(a, b, j, start+limit)
+	a, j, err := jsonUnescape(a, b, j, start+limit, x)
 	if err != jsonOK {
 		return nil, j, err
 	}
@@ -638,7 +653,7 @@ func jsonExtStrEscaped(b []byte, s, j int, e *ExtFields, limit int) ([]byte, int
 // the fast path: the closing quotes are found eight bytes at a time
 // without a call, and only a value with escapes (the properties) calls
 // out. Any other field goes through jsonExtField.
-func jsonExtFields(b []byte, i int, c *Command, lim *Limits) (int, jsonErr) {
+func jsonExtFields(b []byte, i int, c *Command, lim *Limits, x *qbIndex) (int, jsonErr) {
 	if i < len(b) && b[i] == 'n' && jsonLit(b, i, "null") {
 		c.Ext.Reset()
 		return i + 4, jsonOK
@@ -659,7 +674,7 @@ func jsonExtFields(b []byte, i int, c *Command, lim *Limits) (int, jsonErr) {
 		if n == lim.MaxExtFields {
 			return i, jsonExtCount
 		}
-		if ks, ke, vs, ve := jsonExtPlainField(b, i+1); ve > 0 && ke-ks <= lim.MaxExtKey {
+		if ks, ke, vs, ve := jsonExtPlainField(b, i+1, x); ve > 0 && ke-ks <= lim.MaxExtKey {
 			if b[ve] == '"' {
 				if ve-vs > lim.MaxExtValue {
 					return vs, jsonExtValueSize
@@ -667,7 +682,7 @@ func jsonExtFields(b []byte, i int, c *Command, lim *Limits) (int, jsonErr) {
 				e.push(b[ks:ke:ke], b[vs:ve:ve])
 				i = ve + 1
 			} else {
-				val, end, err := jsonExtStrEscaped(b, vs, ve, e, lim.MaxExtValue)
+				val, end, err := jsonExtStrEscaped(b, vs, ve, e, lim.MaxExtValue, x)
 				if err != jsonOK {
 					if err == jsonTooLong {
 						err = jsonExtValueSize
@@ -703,30 +718,14 @@ func jsonExtFields(b []byte, i int, c *Command, lim *Limits) (int, jsonErr) {
 // without escapes, starting after the key's opening quote. It returns the
 // bounds of the key and of the value up to its closing quote or first
 // backslash (ve indexes that byte), or ve == 0 for any other form.
-func jsonExtPlainField(b []byte, ks int) (_, ke, vs, ve int) {
-	ke = ks
-	for ke+8 <= len(b) {
-		if m := swarQuoteOrBackslash(binary.LittleEndian.Uint64(b[ke:])); m != 0 {
-			ke += bits.TrailingZeros64(m) >> 3
-			goto keyEnd
-		}
-		ke += 8
-	}
-	ke = nextQuoteOrBackslash(b, ke)
-keyEnd:
+func jsonExtPlainField(b []byte, ks int, x *qbIndex) (_, ke, vs, ve int) {
+	ke = x.next(b, ks)
 	// The key's closing quote, the colon and the value's opening quote.
 	if ke+4 > len(b) || binary.LittleEndian.Uint32(b[ke:])&0xFFFFFF != '"'|':'<<8|'"'<<16 {
 		return ks, ke, 0, 0
 	}
 	vs = ke + 3
-	ve = vs
-	for ve+8 <= len(b) {
-		if m := swarQuoteOrBackslash(binary.LittleEndian.Uint64(b[ve:])); m != 0 {
-			return ks, ke, vs, ve + bits.TrailingZeros64(m)>>3
-		}
-		ve += 8
-	}
-	if ve = nextQuoteOrBackslash(b, ve); ve >= len(b) {
+	if ve = x.next(b, vs); ve >= len(b) {
 		return ks, ke, 0, 0
 	}
 	return ks, ke, vs, ve
@@ -863,8 +862,9 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 	if len(c.Ext.kv) > 0 {
 		dst = append(dst, `,"extFields":{`...)
 		for i := range c.Ext.kv {
-			k, v := c.Ext.kv[i].key, c.Ext.kv[i].val
-			if jsonEscapeIndex(k) == len(k) && jsonEscapeIndex(v) == len(v) {
+			f := &c.Ext.kv[i]
+			k, v := f.key, f.val
+			if f.plain || jsonEscapeIndex(k) == len(k) && jsonEscapeIndex(v) == len(v) {
 				dst = append(dst, '"')
 				dst = append(dst, k...)
 				dst = append(dst, '"', ':', '"')

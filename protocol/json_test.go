@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -441,6 +442,43 @@ func TestSWARScans(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestUnescapeU00 pins the \u00XX fast path: ASCII becomes one byte, U+0080
+// to U+00FF their two-byte UTF-8 form.
+func TestUnescapeU00(t *testing.T) {
+	for in, want := range map[string]string{
+		`a\u0001b\u0002`: "a\x01b\x02",
+		`\u007f\u007F`:   "\x7f\x7f",
+		`\u0080`:         "\u0080",
+		`\u00e9\u00E9`:   "éé",
+		`\u00ff`:         "ÿ",
+		`\u00zz`:         "",
+	} {
+		var c Command
+		c.NewRequest(SendMessage)
+		frame := []byte(`{"code":10,"extFields":{"p":"` + in + `"}}`)
+		var hdr []byte
+		hdr = append(hdr, 0, 0, 0, 0, 0, 0, 0, 0)
+		hdr = append(hdr, frame...)
+		binary.BigEndian.PutUint32(hdr, uint32(len(hdr)-4))
+		binary.BigEndian.PutUint32(hdr[4:], uint32(len(frame)))
+		var d Decoder
+		err := d.Decode(hdr, &c)
+		if want == "" {
+			if err == nil {
+				t.Errorf("%s: decoded, want an escape error", in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got, _ := c.Ext.Get("p"); string(got) != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
 		}
 	}
 }
