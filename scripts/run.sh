@@ -15,7 +15,7 @@ trap stop INT TERM EXIT
 
 "$BIN/mqnamesrv" &
 pids+=($!)
-"$BIN/mqbroker" -n 127.0.0.1:9876 -store "$RUN_DIR/store" &
+"$BIN/mqbroker" -n 127.0.0.1:9876 &
 pids+=($!)
-echo "name server 127.0.0.1:9876, broker 127.0.0.1:10911, store $RUN_DIR/store (Ctrl-C stops)"
+echo "name server 127.0.0.1:9876, broker 127.0.0.1:10911 (Ctrl-C stops)"
 wait -n
