@@ -83,7 +83,9 @@ func jsonHeader(b []byte, c *Command, lim *Limits, x *qbIndex) (int, jsonErr) {
 					return next, e
 				}
 			}
-			i = next
+			// Whitespace may follow the colon (a fuzz finding: the fast
+			// key path returned the offset right after it).
+			i = jsonWS(b, next)
 			var e jsonErr
 			var v int64
 			switch field {

@@ -482,3 +482,20 @@ func TestUnescapeU00(t *testing.T) {
 		}
 	}
 }
+
+// TestWhitespaceAfterColon: every top-level value may follow its colon
+// after whitespace, on the fast key path as well as the slow one.
+func TestWhitespaceAfterColon(t *testing.T) {
+	hdr := []byte("{\"code\": 10,\"language\":\t\"GO\",\"version\" : 317,\"opaque\":\n7,\"flag\": 0,\"remark\": \"\",\"extFields\": {\"a\": \"b\"}}")
+	frame := binary.BigEndian.AppendUint32(nil, uint32(4+len(hdr)))
+	frame = binary.BigEndian.AppendUint32(frame, uint32(len(hdr)))
+	frame = append(frame, hdr...)
+	var d Decoder
+	var c Command
+	if err := d.Decode(frame, &c); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.Ext.Get("a"); c.Code != 10 || c.Language != LangGo || c.Version != 317 || c.Opaque != 7 || string(v) != "b" {
+		t.Fatalf("decoded %+v", c)
+	}
+}
