@@ -53,7 +53,7 @@ bench:
 		-benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./protocol/ | tee bench.out
 	$(GO) test -run '^$$' -bench 'PutRecord|Peek|Check|Property|BatchIter32' \
 		-benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./message/ | tee -a bench.out
-	$(GO) test -run '^$$' -bench 'Transport' -benchtime 2s -count 3 ./netio/ | tee -a bench.out
+	$(GO) test -run '^$$' -bench 'Transport|OnTraffic' -benchtime 2s -count 3 ./netio/ | tee -a bench.out
 	$(BENCHSTAT) bench.out
 
 # Runs every fuzz target in ./fuzz for FUZZTIME each.
