@@ -11,7 +11,7 @@ BENCHCOUNT ?= 5
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all build run test race lint fmt vet bench fuzz clean
+.PHONY: all build run test lint fmt vet bench fuzz clean
 
 all: build
 
@@ -27,13 +27,10 @@ run: build
 	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./scripts/run.sh
 
 # Everything CI checks: formatting, vet, the import-direction rule, all unit,
-# golden and interop tests, and the race detector on the concurrent packages.
+# golden and interop tests, then all of them again under the race detector.
 test: lint
 	$(GO) test -count=1 -timeout 15m $(PKGS)
-	$(GO) test -count=1 -race -timeout 15m ./netio/...
-
-race:
-	$(GO) test -count=1 -race -timeout 30m $(PKGS)
+	$(GO) test -count=1 -race -timeout 15m $(PKGS)
 
 lint: fmt vet
 	$(GO) test -count=1 -run 'TestImportDirection|TestCheckEdges' ./internal/lint/
