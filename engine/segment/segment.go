@@ -1,0 +1,465 @@
+package segment
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/quivermq/quiver/engine/vfs"
+)
+
+// Reference-count word layout (Segment.state). The low 32 bits count
+// references: the owner's (taken by Create or Open, dropped by Close or
+// Remove) plus one per successful Acquire. stateDead is set once by Close
+// or Remove; stateRemove says that the file is deleted after the mapping
+// is released.
+const (
+	stateRefs   int64 = 1<<32 - 1
+	stateDead   int64 = 1 << 40
+	stateRemove int64 = 1 << 41
+)
+
+// Segment is one pre-allocated, fixed-size, memory-mapped file. It knows
+// no record format: the owner writes bytes at offsets and readers read the
+// mapping. See the package documentation for who may call what.
+type Segment struct {
+	base int64
+	size int
+	mode WriteMode
+	fs   vfs.FS
+	dir  string
+	path string
+	file vfs.File
+	m    vfs.Mapping
+	data []byte // m.Bytes(), len size
+
+	// wrote is the end of the bytes written so far; only the writer
+	// stores it. flushed is the end of the bytes known durable; Sync
+	// raises it (never lowers it) and Truncate resets both.
+	wrote   atomic.Int64
+	flushed atomic.Int64
+	// werr holds the first write or sync error; once set, WriteAt, Sync
+	// and Truncate return it.
+	werr atomic.Pointer[error]
+	// state is the reference count and the dead/remove flags (see the
+	// state* constants).
+	state atomic.Int64
+
+	// done is closed when the mapping is released (and the file deleted,
+	// for Remove); closeErr is the error of that, set before done closes.
+	done     chan struct{}
+	closeErr error
+
+	// touched sinks Warm's page loads so the compiler keeps them.
+	touched byte
+}
+
+// Create makes the segment starting at base in dir: it allocates Size
+// bytes of real disk under a temporary name, syncs it, renames it to
+// Name(base), syncs dir, maps it (writable in WriteMapped mode), applies
+// cfg.Advice and, if cfg.Warm, reads every page in. On any error it
+// removes what it made. It fails with ErrExists if the segment is already
+// there: Create never replaces a file.
+//
+// Create takes tens of milliseconds for a large segment (the warm-up
+// reads it all into the page cache); the Allocator calls it off the
+// append path.
+func Create(fs vfs.FS, dir string, base int64, cfg Config) (s *Segment, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if base < 0 {
+		return nil, fmt.Errorf("segment: create: negative base %d", base)
+	}
+	path := filepath.Join(dir, Name(base))
+	if _, err := fs.Stat(path); err == nil {
+		return nil, fmt.Errorf("segment: create %s: %w", path, ErrExists)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("segment: create %s: %w", path, err)
+	}
+
+	tmp := path + tmpSuffix
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("segment: create %s: %w", tmp, err)
+	}
+	renamed := false
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Undo in reverse order; the first error is the one returned.
+		_ = f.Close()
+		if renamed {
+			_ = fs.Remove(path)
+			_ = fs.SyncDir(dir)
+		} else {
+			_ = fs.Remove(tmp)
+		}
+	}()
+	if err := f.Preallocate(int64(cfg.Size)); err != nil {
+		return nil, fmt.Errorf("segment: preallocate %s: %w", tmp, err)
+	}
+	// fallocate changed the file's size and extents: make them durable
+	// before the name says the file is complete.
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("segment: sync %s: %w", tmp, err)
+	}
+	if err := fs.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("segment: rename %s: %w", tmp, err)
+	}
+	renamed = true
+	if err := fs.SyncDir(dir); err != nil {
+		return nil, fmt.Errorf("segment: sync dir %s: %w", dir, err)
+	}
+	s, err = newSegment(fs, dir, path, base, f, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Warm {
+		if err := s.Warm(); err != nil {
+			_ = s.m.Unmap() // the warm error is the one returned
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Open maps the existing segment starting at base in dir, for recovery.
+// Its positions are zero until the owner has checked the contents and
+// called Truncate with the end of the valid data. Open does not warm the
+// segment (call Warm for the one that will take appends).
+func Open(fs vfs.FS, dir string, base int64, cfg Config) (*Segment, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, Name(base))
+	f, err := fs.OpenReadWrite(path)
+	if err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close() // the stat error is the one returned
+		return nil, fmt.Errorf("segment: stat %s: %w", path, err)
+	}
+	if fi.Size() != int64(cfg.Size) {
+		_ = f.Close()
+		return nil, fmt.Errorf("segment: open %s: %d bytes, want %d: %w", path, fi.Size(), cfg.Size, ErrSize)
+	}
+	s, err := newSegment(fs, dir, path, base, f, cfg)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSegment maps f and applies the advice. On error it leaves f open and
+// nothing mapped.
+func newSegment(fs vfs.FS, dir, path string, base int64, f vfs.File, cfg Config) (*Segment, error) {
+	m, err := f.Map(cfg.Size, cfg.WriteMode == WriteMapped)
+	if err != nil {
+		return nil, fmt.Errorf("segment: map %s: %w", path, err)
+	}
+	if err := m.Advise(0, cfg.Size, cfg.Advice); err != nil {
+		_ = m.Unmap() // the advise error is the one returned
+		return nil, fmt.Errorf("segment: advise %s: %w", path, err)
+	}
+	s := &Segment{
+		base: base,
+		size: cfg.Size,
+		mode: cfg.WriteMode,
+		fs:   fs,
+		dir:  dir,
+		path: path,
+		file: f,
+		m:    m,
+		data: m.Bytes()[:cfg.Size:cfg.Size],
+		done: make(chan struct{}),
+	}
+	s.state.Store(1) // the owner's reference
+	return s, nil
+}
+
+// Base returns the offset of the segment's first byte in the log.
+func (s *Segment) Base() int64 { return s.base }
+
+// Size returns the segment's length in bytes.
+func (s *Segment) Size() int { return s.size }
+
+// Path returns the segment file's path.
+func (s *Segment) Path() string { return s.path }
+
+// Bytes returns the whole mapping, Size() bytes. Only [0, Wrote()) holds
+// written data. The slice is valid while the caller holds a reference
+// (the owner's, or one from Acquire); touching it after the last Release
+// faults. Readers must not write to it.
+func (s *Segment) Bytes() []byte { return s.data }
+
+// Wrote returns the end of the bytes written so far. Bytes below it are
+// visible in Bytes(); a load of Wrote that returns n happens after the
+// writes of every byte below n.
+func (s *Segment) Wrote() int { return int(s.wrote.Load()) }
+
+// Flushed returns the end of the bytes known durable: Sync has completed
+// an fdatasync that started after they were written.
+func (s *Segment) Flushed() int { return int(s.flushed.Load()) }
+
+// Err returns the sticky write or sync error, or nil.
+func (s *Segment) Err() error {
+	if e := s.werr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// fail makes err sticky unless an earlier error already is, and returns
+// the sticky error.
+func (s *Segment) fail(err error) error {
+	s.werr.CompareAndSwap(nil, &err)
+	return *s.werr.Load()
+}
+
+// WriteAt writes p at off, through the mapping or with pwrite according to
+// the WriteMode, and raises Wrote to off+len(p) if that is higher. After a
+// failed write (or Sync) it returns that error, forever.
+//
+// REQUIRES: one writer; not after Close or Remove. p is not retained.
+func (s *Segment) WriteAt(p []byte, off int) error {
+	if e := s.werr.Load(); e != nil {
+		return *e
+	}
+	if s.state.Load()&stateDead != 0 {
+		return ErrClosed
+	}
+	if off < 0 || off > s.size-len(p) {
+		return fmt.Errorf("segment %s: write [%d, %d): %w", s.path, off, off+len(p), ErrOutOfRange)
+	}
+	if s.mode == WriteMapped {
+		copy(s.data[off:], p)
+	} else if _, err := s.file.WriteAt(p, int64(off)); err != nil {
+		return s.fail(fmt.Errorf("segment %s: write at %d: %w", s.path, off, err))
+	}
+	// NB: the store publishes the bytes: a reader that loads Wrote() >= end
+	// sees them (sync/atomic is sequentially consistent).
+	if end := int64(off + len(p)); end > s.wrote.Load() {
+		s.wrote.Store(end)
+	}
+	return nil
+}
+
+// Sync makes every byte written before the call durable (fdatasync) and
+// raises Flushed to cover them. It does nothing if nothing was written
+// since the last Sync. It may run on any goroutine, concurrently with
+// WriteAt.
+//
+// NB: Sync reads Wrote before the fdatasync and publishes that value, not
+// Wrote after it. The interleaving this prevents:
+//
+//	writer: WriteAt [0,100)          wrote=100
+//	flusher:   fdatasync starts; writes back the page holding [0,100)
+//	writer: WriteAt [100,200)        wrote=200, page dirtied again
+//	flusher:   fdatasync returns; reading wrote now gives 200,
+//	           but [100,200) may not have reached the disk.
+//
+// Snapshotting first, flushed=100 is exact; [100,200) waits for the next
+// Sync. In WriteMapped mode the fdatasync also writes back pages dirtied
+// through the mapping: Linux tracks them in the page cache (msync MS_SYNC
+// is itself vfs_fsync_range with datasync=1, mm/msync.c), which
+// vfs.TestOSSyncWritesBackMappedPages checks through /proc/kpageflags.
+func (s *Segment) Sync() error {
+	if e := s.werr.Load(); e != nil {
+		return *e
+	}
+	if !s.Acquire() { // keeps the file open across the fdatasync
+		return ErrClosed
+	}
+	defer s.Release()
+	w := s.wrote.Load()
+	if w <= s.flushed.Load() {
+		return nil
+	}
+	if err := s.file.Sync(); err != nil {
+		// NB: after a failed fdatasync the kernel may have marked the
+		// pages clean; a retry could succeed without the data on disk.
+		// Never retry: the error is sticky.
+		return s.fail(fmt.Errorf("segment %s: sync: %w", s.path, err))
+	}
+	for { // raise, never lower: a concurrent Sync may have published more
+		f := s.flushed.Load()
+		if w <= f || s.flushed.CompareAndSwap(f, w) {
+			return nil
+		}
+	}
+}
+
+// Truncate makes to the end of the segment's data, for recovery: it zeroes
+// every non-zero byte in [to, Size()) (a torn record, or stale bytes past
+// a bad one, must not be read as data by a later scan), syncs if it
+// zeroed anything, and sets Wrote and Flushed to to. It reads the whole
+// tail to find non-zero pages, so it costs a pass over Size()-to bytes of
+// page cache; Truncate(Size()) costs nothing.
+//
+// REQUIRES: the writer's goroutine, no appends in flight.
+func (s *Segment) Truncate(to int) error {
+	if e := s.werr.Load(); e != nil {
+		return *e
+	}
+	if s.state.Load()&stateDead != 0 {
+		return ErrClosed
+	}
+	if to < 0 || to > s.size {
+		return fmt.Errorf("segment %s: truncate to %d: %w", s.path, to, ErrOutOfRange)
+	}
+	ps := os.Getpagesize()
+	zero := make([]byte, ps)
+	dirty := false
+	for off := to; off < s.size; {
+		end := min((off/ps+1)*ps, s.size) // to the next page boundary
+		chunk := s.data[off:end]
+		if !bytes.Equal(chunk, zero[:len(chunk)]) {
+			if s.mode == WriteMapped {
+				clear(chunk)
+			} else if _, err := s.file.WriteAt(zero[:len(chunk)], int64(off)); err != nil {
+				return s.fail(fmt.Errorf("segment %s: truncate: zero at %d: %w", s.path, off, err))
+			}
+			dirty = true
+		}
+		off = end
+	}
+	if dirty {
+		if err := s.file.Sync(); err != nil {
+			return s.fail(fmt.Errorf("segment %s: truncate: sync: %w", s.path, err))
+		}
+	}
+	s.wrote.Store(int64(to))
+	s.flushed.Store(int64(to))
+	return nil
+}
+
+// Warm brings every page of the segment into the page cache and maps it:
+// MADV_WILLNEED over the whole mapping, then one load per page. The pages
+// of a freshly fallocated file are unwritten extents, which read as zeros
+// without disk I/O, so this costs memory and minor faults, not reads.
+//
+// NB: Warm loads, it does not store. Storing a zero per page would map
+// each page writable at once, but it would also dirty the whole segment:
+// the kernel would write Size() bytes of zeros back (doubling the disk
+// traffic of the log), and the first fdatasync of a WriteMapped segment
+// would wait for all of them. With loads, the first store to a page in
+// WriteMapped mode takes a minor write-protect fault (no I/O); in
+// WritePwrite mode pwrite finds the page cached and takes no fault.
+//
+// REQUIRES: before the segment is published to other goroutines, or on
+// the writer's goroutine.
+func (s *Segment) Warm() error {
+	if err := s.m.Advise(0, s.size, vfs.AdviseWillNeed); err != nil {
+		return fmt.Errorf("segment: warm %s: %w", s.path, err)
+	}
+	ps := os.Getpagesize()
+	var sum byte
+	for off := 0; off < s.size; off += ps {
+		sum += s.data[off]
+	}
+	s.touched = sum
+	return nil
+}
+
+// Acquire takes a reference that keeps the mapping valid until the
+// matching Release. It returns false once Close or Remove has been called:
+// the caller must then not use Bytes. Safe on any goroutine.
+func (s *Segment) Acquire() bool {
+	for {
+		v := s.state.Load()
+		if v&stateDead != 0 {
+			return false
+		}
+		if s.state.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+// Release drops a reference taken by Acquire. If it is the last one after
+// Close or Remove, it unmaps the segment (and deletes the file, for
+// Remove) on a new goroutine, so that a reader releasing on an event loop
+// never waits for munmap, unlink or a directory fsync; Wait returns that
+// work's error.
+func (s *Segment) Release() {
+	v := s.state.Add(-1)
+	switch {
+	case v&stateRefs == stateRefs, v&stateRefs == 0 && v&stateDead == 0:
+		// Unmapping under a reader would fault in its goroutine, far from
+		// the bug; fail here instead.
+		panic("segment: Release without Acquire")
+	case v&stateRefs == 0:
+		go func() { _ = s.finish(v&stateRemove != 0) }() // error kept for Wait
+	}
+}
+
+// Close marks the segment dead (Acquire fails from now on) and drops the
+// owner's reference. The mapping is released and the file closed when the
+// last reader releases; if none holds a reference, before Close returns,
+// with its error. Close does not sync: call Sync first if the data must be
+// durable. A second Close or Remove returns ErrClosed.
+//
+// REQUIRES: the owner; the writer has stopped writing to this segment.
+func (s *Segment) Close() error { return s.shut(0) }
+
+// Remove is Close that also deletes the file, once the last reference is
+// released, and syncs the directory. Data pinned by readers stays readable
+// until they release it.
+func (s *Segment) Remove() error { return s.shut(stateRemove) }
+
+func (s *Segment) shut(flags int64) error {
+	for {
+		v := s.state.Load()
+		if v&stateDead != 0 {
+			return ErrClosed
+		}
+		if s.state.CompareAndSwap(v, v|stateDead|flags) {
+			break
+		}
+	}
+	v := s.state.Add(-1) // the owner's reference
+	if v&stateRefs == 0 {
+		return s.finish(flags != 0)
+	}
+	return nil
+}
+
+// Wait blocks until the segment has been released after Close or Remove
+// (the last reference dropped, the mapping gone and, for Remove, the file
+// deleted) and returns the error of that work.
+//
+// REQUIRES: Close or Remove has been called, or will be.
+func (s *Segment) Wait() error {
+	<-s.done
+	return s.closeErr
+}
+
+// finish releases the mapping and the file, deletes the file if remove,
+// and closes done. It runs once, when the reference count reaches zero.
+func (s *Segment) finish(remove bool) error {
+	err := s.m.Unmap()
+	if cerr := s.file.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		err = fmt.Errorf("segment %s: release: %w", s.path, err)
+	}
+	if remove {
+		if rerr := s.fs.Remove(s.path); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("segment: remove %s: %w", s.path, rerr))
+		} else if serr := s.fs.SyncDir(s.dir); serr != nil {
+			err = errors.Join(err, fmt.Errorf("segment: sync dir %s: %w", s.dir, serr))
+		}
+	}
+	s.closeErr = err
+	close(s.done)
+	return err
+}
