@@ -1,0 +1,103 @@
+package commitlog
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/quivermq/quiver/engine/segment"
+)
+
+// FlushMode selects when appended data is made durable.
+type FlushMode int
+
+const (
+	// FlushAsync syncs on a background goroutine every FlushInterval, or
+	// sooner once FlushLeastPages pages are unflushed (RocketMQ's
+	// ASYNC_FLUSH). An append is acknowledged before it is durable.
+	FlushAsync FlushMode = iota + 1
+	// FlushSync is group commit (RocketMQ's SYNC_FLUSH): the caller of an
+	// append registers with WaitFlushed and is told once one fdatasync
+	// covering it completes.
+	FlushSync
+)
+
+// String returns "async" or "sync".
+func (m FlushMode) String() string {
+	switch m {
+	case FlushAsync:
+		return "async"
+	case FlushSync:
+		return "sync"
+	}
+	return fmt.Sprintf("FlushMode(%d)", int(m))
+}
+
+// Config configures a Log. It is immutable once passed to Open.
+type Config struct {
+	// SegmentSize is the length of every segment file in bytes, a positive
+	// multiple of 4096. Default 1 GiB (mapedFileSizeCommitLog); tests use
+	// 1-4 MiB.
+	SegmentSize int
+	// WriteMode is how records reach the segment: segment.WritePwrite
+	// (default; measured best under FlushSync) or segment.WriteMapped
+	// (cheaper for ~1 KiB records under FlushAsync). See BENCHMARKS.md.
+	WriteMode segment.WriteMode
+	// FlushMode is FlushAsync (default) or FlushSync.
+	FlushMode FlushMode
+	// FlushInterval is the longest FlushAsync leaves data unflushed.
+	// Default 500 ms (flushIntervalCommitLog).
+	FlushInterval time.Duration
+	// FlushLeastPages makes FlushAsync sync early once this many 4 KiB
+	// pages are unflushed. Default 4 (flushCommitLogLeastPages).
+	FlushLeastPages int
+	// SyncFlushTimeout is how long a WaitFlushed waiter may wait before it
+	// completes with ErrFlushTimeout. Default 5 s (syncFlushTimeout).
+	SyncFlushTimeout time.Duration
+	// Clock gives the store timestamp of appends. Default time.Now.
+	Clock func() time.Time
+	// NoWarm skips reading new segments into the page cache before use
+	// (segment.Config.Warm). Default false: segments are warmed.
+	NoWarm bool
+}
+
+// DefaultConfig returns the defaults documented on Config's fields.
+func DefaultConfig() Config {
+	return Config{
+		SegmentSize:      1 << 30,
+		WriteMode:        segment.WritePwrite,
+		FlushMode:        FlushAsync,
+		FlushInterval:    500 * time.Millisecond,
+		FlushLeastPages:  4,
+		SyncFlushTimeout: 5 * time.Second,
+		Clock:            time.Now,
+	}
+}
+
+// Validate reports the first field out of range, wrapping ErrInvalidConfig.
+func (c Config) Validate() error {
+	switch {
+	case c.SegmentSize <= 0 || c.SegmentSize%4096 != 0:
+		return fmt.Errorf("%w: SegmentSize %d is not a positive multiple of 4096", ErrInvalidConfig, c.SegmentSize)
+	case c.WriteMode != segment.WritePwrite && c.WriteMode != segment.WriteMapped:
+		return fmt.Errorf("%w: WriteMode %d", ErrInvalidConfig, int(c.WriteMode))
+	case c.FlushMode != FlushAsync && c.FlushMode != FlushSync:
+		return fmt.Errorf("%w: FlushMode %d", ErrInvalidConfig, int(c.FlushMode))
+	case c.FlushInterval <= 0:
+		return fmt.Errorf("%w: FlushInterval %v", ErrInvalidConfig, c.FlushInterval)
+	case c.FlushLeastPages < 0:
+		return fmt.Errorf("%w: FlushLeastPages %d", ErrInvalidConfig, c.FlushLeastPages)
+	case c.SyncFlushTimeout <= 0:
+		return fmt.Errorf("%w: SyncFlushTimeout %v", ErrInvalidConfig, c.SyncFlushTimeout)
+	case c.Clock == nil:
+		return fmt.Errorf("%w: nil Clock", ErrInvalidConfig)
+	}
+	return nil
+}
+
+func (c Config) segmentConfig() segment.Config {
+	sc := segment.DefaultConfig()
+	sc.Size = c.SegmentSize
+	sc.WriteMode = c.WriteMode
+	sc.Warm = !c.NoWarm
+	return sc
+}
