@@ -58,6 +58,16 @@ type Config struct {
 	// NoWarm skips reading new segments into the page cache before use
 	// (segment.Config.Warm). Default false: segments are warmed.
 	NoWarm bool
+	// PrepareAhead is, in WriteMapped mode under FlushAsync, how many bytes
+	// ahead of the append position a helper goroutine keeps the active
+	// segment mapped writable (Segment.PrepareWrite, MADV_POPULATE_WRITE),
+	// so that appends take no write-protect fault (segment.Create prepares
+	// the first window of each new segment on the allocator's goroutine).
+	// The prepared pages are dirty: a flush writes back at most this many
+	// bytes of zeros besides the data, and each page at most once. 0
+	// disables it. Default 4 MiB (BENCHMARKS.md, "Engine segments: write
+	// mode").
+	PrepareAhead int
 }
 
 // DefaultConfig returns the defaults documented on Config's fields.
@@ -70,6 +80,7 @@ func DefaultConfig() Config {
 		FlushLeastPages:  4,
 		SyncFlushTimeout: 5 * time.Second,
 		Clock:            time.Now,
+		PrepareAhead:     4 << 20,
 	}
 }
 
@@ -88,6 +99,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: FlushLeastPages %d", ErrInvalidConfig, c.FlushLeastPages)
 	case c.SyncFlushTimeout <= 0:
 		return fmt.Errorf("%w: SyncFlushTimeout %v", ErrInvalidConfig, c.SyncFlushTimeout)
+	case c.PrepareAhead < 0:
+		return fmt.Errorf("%w: PrepareAhead %d", ErrInvalidConfig, c.PrepareAhead)
 	case c.Clock == nil:
 		return fmt.Errorf("%w: nil Clock", ErrInvalidConfig)
 	}
@@ -99,5 +112,16 @@ func (c Config) segmentConfig() segment.Config {
 	sc.Size = c.SegmentSize
 	sc.WriteMode = c.WriteMode
 	sc.Warm = !c.NoWarm
+	sc.PrepareWrite = c.prepareAhead()
 	return sc
+}
+
+// prepareAhead is the effective PrepareAhead: 0 unless WriteMapped and
+// FlushAsync (under FlushSync every group commit would write the prepared
+// pages back), rounded up to whole pages, at most the segment.
+func (c Config) prepareAhead() int {
+	if c.WriteMode != segment.WriteMapped || c.FlushMode != FlushAsync || c.PrepareAhead <= 0 {
+		return 0
+	}
+	return min((c.PrepareAhead+4095)&^4095, c.SegmentSize)
 }

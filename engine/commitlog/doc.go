@@ -32,9 +32,10 @@
 //
 // Appends take one mutex (Log.mu) for: reserving space (rolling to the next
 // segment, handed over by the segment Allocator), assigning the physical
-// offset, store timestamp and queue offsets, encoding into a reused scratch
-// buffer and writing it into the segment (pwrite, or a copy into the
-// mapping). The body CRC and the encoded length are computed before the
+// offset, store timestamp and queue offsets, and encoding: into a reused
+// scratch buffer written with WriteAt (pwrite, or a copy into the mapping
+// under FlushSync), or straight into the mapping (WriteMapped under
+// FlushAsync). The body CRC and the encoded length are computed before the
 // lock. Wrote is published after the bytes are in the segment.
 //
 // One flusher goroutine syncs. FlushAsync: every FlushInterval, or when
@@ -63,12 +64,19 @@
 // between is reported in Report.Corrupt, left in place, and skipped by Scan;
 // the valid records after it are kept (RocketMQ would truncate them).
 //
+// # Write path in WriteMapped mode under FlushAsync
+//
+// Append encodes the record straight into the active segment's mapping,
+// above its Wrote, and publishes it with Segment.Commit (no scratch buffer,
+// no copy). A helper goroutine keeps Config.PrepareAhead bytes ahead of the
+// append position mapped writable (Segment.PrepareWrite,
+// MADV_POPULATE_WRITE), so that the appender's stores do not take the
+// write-protect fault per 4 KiB page; it never stores into the mapping, so
+// it cannot race with the appender. The prepared pages are dirty: a flush
+// writes those beyond the appender back as zeros (each page at most once).
+//
 // # Needed from segment
 //
-// Segment has no call that raises Wrote for bytes the owner stored straight
-// into a WriteMapped mapping, so WriteMapped appends encode into the scratch
-// buffer and WriteAt copies it in (one extra 1 KiB copy per record). A
-// Segment.Commit(end int) (REQUIRES the writer, WriteMapped) would let
-// Append PutRecord straight into Bytes(). Recovery also syncs the scanned
-// files through a separate handle because Truncate marks them flushed.
+// Recovery syncs the scanned files through a separate handle because
+// Truncate marks them flushed.
 package commitlog

@@ -40,6 +40,10 @@ func (l *Log) startFlusher() {
 	} else {
 		go l.asyncLoop()
 	}
+	if l.ahead.window != 0 {
+		l.wg.Add(1)
+		go l.prepareLoop()
+	}
 }
 
 // stopFlusher stops the goroutines, does a final flush and completes the

@@ -18,6 +18,7 @@ type Metrics struct {
 	flushes, flushErrors, timeouts atomic.Int64
 	flushNanos, flushMin, flushMax atomic.Int64
 	flushHist                      [FlushBuckets]atomic.Int64
+	prepared                       atomic.Int64
 }
 
 // MetricsSnapshot is a copy of a Log's counters.
@@ -34,6 +35,10 @@ type MetricsSnapshot struct {
 	// FlushHist[i] counts flush rounds of [2^(i-1), 2^i) µs; FlushHist[0]
 	// below 1 µs, the last bucket everything longer.
 	FlushHist [FlushBuckets]int64
+	// Prepared counts the bytes the PrepareAhead helper mapped writable
+	// ahead of the appender (each of them written back by a flush, zeros
+	// if the appender had not reached it yet).
+	Prepared int64
 }
 
 func (m *Metrics) observeFlush(d time.Duration, err error) {
@@ -68,7 +73,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		Appends: m.appends.Load(), Batches: m.batches.Load(), Bytes: m.bytes.Load(), Rolls: m.rolls.Load(),
 		Flushes: m.flushes.Load(), FlushErrors: m.flushErrors.Load(), Timeouts: m.timeouts.Load(),
 		FlushTotal: time.Duration(m.flushNanos.Load()), FlushMin: time.Duration(m.flushMin.Load()),
-		FlushMax: time.Duration(m.flushMax.Load()),
+		FlushMax: time.Duration(m.flushMax.Load()), Prepared: m.prepared.Load(),
 	}
 	for i := range s.FlushHist {
 		s.FlushHist[i] = m.flushHist[i].Load()

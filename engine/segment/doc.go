@@ -31,14 +31,16 @@
 //	      |
 //	      v
 //	  mapped, warmed   mmap MAP_SHARED (writable in WriteMapped mode);
-//	      |            madvise(Advice); MADV_WILLNEED + one load per page
-//	      |
+//	      |            madvise(Advice); MADV_WILLNEED + one load per page;
+//	      |            WriteMapped: MADV_POPULATE_WRITE of the first
+//	      |            Config.PrepareWrite bytes
 //	      |  Allocator.Next hands it to the writer      Open (recovery):
 //	      |                                             <name> mapped,
 //	      |                                             positions 0;
 //	      |  <------------------------------------------ Truncate(end)
 //	      v
-//	  active           WriteAt advances Wrote; Sync advances Flushed;
+//	  active           WriteAt (or, WriteMapped, stores into Bytes() and
+//	      |            Commit) advances Wrote; Sync advances Flushed;
 //	      |            readers Acquire, read Bytes()[:Wrote()], Release
 //	      v
 //	  sealed           the writer rolled to the next segment; still read,
@@ -65,8 +67,13 @@
 //
 // # Concurrency contract
 //
-//   - One writer calls WriteAt, Truncate and Warm, never concurrently with
-//     each other. The engine's append lock is that writer.
+//   - One writer calls WriteAt, Commit, Truncate and Warm, never
+//     concurrently with each other. The engine's append lock is that
+//     writer. In WriteMapped mode it may also store into Bytes() at and
+//     above Wrote, and publish those bytes with Commit.
+//   - PrepareWrite may run on any goroutine, concurrently with the writer
+//     and readers: it only asks the kernel to map pages writable ahead of
+//     the writer (MADV_POPULATE_WRITE) and stores nothing.
 //   - Sync may run on any goroutine, concurrently with WriteAt and with
 //     other Syncs. It holds a reference for the duration of the fdatasync.
 //   - Base, Size, Path, Bytes, Wrote, Flushed, Err, Acquire and Release are
@@ -81,8 +88,8 @@
 //
 // # Durability
 //
-// Write errors and sync errors are sticky: after the first, WriteAt, Sync
-// and Truncate return it. Flushed only counts bytes written before an
+// Write errors and sync errors are sticky: after the first, WriteAt,
+// Commit, Sync and Truncate return it. Flushed only counts bytes written before an
 // fdatasync started (see Sync). In WriteMapped mode, fdatasync of the file
 // writes back the pages dirtied through the mapping as well; no msync is
 // needed on Linux.

@@ -31,3 +31,7 @@ var ErrInvalidConfig = errors.New("segment: invalid config")
 
 // ErrAllocatorClosed is returned by Allocator.Next after Allocator.Close.
 var ErrAllocatorClosed = errors.New("segment: allocator closed")
+
+// ErrNotMapped is returned by Commit in WritePwrite mode: only a writable
+// mapping can hold bytes stored by the writer directly.
+var ErrNotMapped = errors.New("segment: not in WriteMapped mode")

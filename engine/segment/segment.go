@@ -125,6 +125,11 @@ func Create(fs vfs.FS, dir string, base int64, cfg Config) (s *Segment, err erro
 			return nil, err
 		}
 	}
+	if cfg.WriteMode == WriteMapped && cfg.PrepareWrite > 0 {
+		// Best effort: a kernel without MADV_POPULATE_WRITE only costs
+		// the writer its write-protect faults.
+		_ = s.PrepareWrite(0, cfg.PrepareWrite)
+	}
 	return s, nil
 }
 
@@ -197,7 +202,8 @@ func (s *Segment) Path() string { return s.path }
 // Bytes returns the whole mapping, Size() bytes. Only [0, Wrote()) holds
 // written data. The slice is valid while the caller holds a reference
 // (the owner's, or one from Acquire); touching it after the last Release
-// faults. Readers must not write to it.
+// faults. Readers must not write to it; in WriteMapped mode the writer may
+// store into [Wrote(), Size()) and publish the bytes with Commit.
 func (s *Segment) Bytes() []byte { return s.data }
 
 // Wrote returns the end of the bytes written so far. Bytes below it are
@@ -248,6 +254,70 @@ func (s *Segment) WriteAt(p []byte, off int) error {
 	// sees them (sync/atomic is sequentially consistent).
 	if end := int64(off + len(p)); end > s.wrote.Load() {
 		s.wrote.Store(end)
+	}
+	return nil
+}
+
+// Commit publishes bytes the writer stored directly into Bytes() in
+// WriteMapped mode: it raises Wrote to end if that is higher, and does
+// nothing otherwise. Like WriteAt's, the store of Wrote publishes the
+// bytes: a reader that loads Wrote() >= end sees every store the writer
+// made below end before calling Commit. It fails with ErrNotMapped in
+// WritePwrite mode (the mapping is read-only), wraps ErrOutOfRange for an
+// end outside [0, Size()], returns ErrClosed after Close or Remove and,
+// like WriteAt, the sticky error after a failed write or Sync.
+//
+// The writer may store into [Wrote(), Size()) only (readers may be reading
+// below Wrote), and only while it holds the owner's reference.
+//
+// REQUIRES: the one writer; WriteMapped mode.
+func (s *Segment) Commit(end int) error {
+	if e := s.werr.Load(); e != nil {
+		return *e
+	}
+	if s.state.Load()&stateDead != 0 {
+		return ErrClosed
+	}
+	if s.mode != WriteMapped {
+		return ErrNotMapped
+	}
+	if end < 0 || end > s.size {
+		return fmt.Errorf("segment %s: commit to %d: %w", s.path, end, ErrOutOfRange)
+	}
+	if e := int64(end); e > s.wrote.Load() {
+		s.wrote.Store(e)
+	}
+	return nil
+}
+
+// PrepareWrite maps the pages covering [off, off+n) writable ahead of the
+// writer (MADV_POPULATE_WRITE), so that its stores there take no
+// write-protect fault. It stores nothing into the mapping (the kernel only
+// sets up the page tables), so it is safe on any goroutine concurrently
+// with the writer and readers. It does nothing in WritePwrite mode or for
+// n <= 0, and the range is clipped to the segment.
+//
+// NB: the kernel marks the pages dirty, as it does for any write fault on
+// a shared mapping: the next Sync writes them back (zeros, if the writer
+// has not reached them yet) and write-protects them again. Prepare a
+// window of the size the writer fills between two Syncs, not the whole
+// segment (see Warm). A kernel older than 5.14 fails with EINVAL; the
+// caller should then stop asking.
+func (s *Segment) PrepareWrite(off, n int) error {
+	if s.mode != WriteMapped || n <= 0 {
+		return nil
+	}
+	off = max(off, 0)
+	end := min(off+n, s.size)
+	if off >= end {
+		return nil
+	}
+	if !s.Acquire() { // keeps the mapping valid across the madvise
+		return ErrClosed
+	}
+	defer s.Release()
+	if err := s.m.Advise(off, end-off, vfs.AdvisePopulateWrite); err != nil {
+		return fmt.Errorf("segment %s: prepare write [%d, %d): %w", s.path, off, end, err)
 	}
 	return nil
 }

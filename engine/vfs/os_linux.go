@@ -229,6 +229,8 @@ func (m *osMapping) Advise(off, n int, advice Advice) error {
 		adv = unix.MADV_WILLNEED
 	case AdviseDontNeed:
 		adv = unix.MADV_DONTNEED
+	case AdvisePopulateWrite:
+		adv = unix.MADV_POPULATE_WRITE
 	default:
 		return fmt.Errorf("madvise %s: unknown advice %d", m.name, advice)
 	}

@@ -113,4 +113,9 @@ const (
 	AdviseWillNeed
 	// AdviseDontNeed lets the kernel drop the range from the page cache.
 	AdviseDontNeed
+	// AdvisePopulateWrite maps the range writable now (MADV_POPULATE_WRITE,
+	// Linux 5.14+), as a write fault on each page would, without storing:
+	// later stores take no fault. For a shared file mapping the pages
+	// become dirty. A kernel without it fails with EINVAL.
+	AdvisePopulateWrite
 )

@@ -356,7 +356,7 @@ func (m *Mapping) Advise(off, n int, advice vfs.Advice) error {
 		return fmt.Errorf("madvise %s: range [%d, %d) outside mapping of %d bytes: %w",
 			m.name, off, off+n, len(m.b), vfs.ErrMapRange)
 	}
-	if advice < vfs.AdviseNormal || advice > vfs.AdviseDontNeed {
+	if advice < vfs.AdviseNormal || advice > vfs.AdvisePopulateWrite {
 		return fmt.Errorf("madvise %s: unknown advice %d", m.name, advice)
 	}
 	return nil
