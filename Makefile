@@ -11,7 +11,7 @@ BENCHCOUNT ?= 5
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all build run test lint fmt vet bench fuzz clean
+.PHONY: all build run test lint fmt vet bench bench-engine fuzz clean
 
 all: build
 
@@ -52,6 +52,16 @@ bench:
 		-benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./message/ | tee -a bench.out
 	$(GO) test -run '^$$' -bench 'Transport|OnTraffic' -benchtime 2s -count 3 ./netio/ | tee -a bench.out
 	$(BENCHSTAT) bench.out
+	$(MAKE) bench-engine
+
+# The storage engine against the disk, in one run: dd's sequential write
+# bandwidth (conv=fdatasync), ASYNC and SYNC appends, reads by queue,
+# recovery and start-up. Output in bench-engine.out.
+bench-engine:
+	./scripts/disk-baseline.sh $${TMPDIR:-/tmp} | tee bench-engine.out
+	$(GO) test -run '^$$' -bench 'AppendAsync$$' -benchtime 20000x -count 3 ./engine/commitlog/ | tee -a bench-engine.out
+	$(GO) test -run '^$$' -bench 'AppendSync|Read$$|Recover' -benchtime 2s -count 1 ./engine/commitlog/ | tee -a bench-engine.out
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 3 ./engine/ | tee -a bench-engine.out
 
 # Runs every fuzz target in ./fuzz for FUZZTIME each.
 fuzz:
@@ -61,4 +71,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN) $(RUN_DIR) bench.out
+	rm -rf $(BIN) $(RUN_DIR) bench.out bench-engine.out
