@@ -767,6 +767,13 @@ func TestBitFlipMiddle(t *testing.T) {
 			checkRecord(t, l, p, i, 20000)
 		}
 	}
+	// The damaged records keep an intact layout (the flip is in the body):
+	// Read must still refuse them.
+	for _, p := range []int64{phys[20], phys[45]} {
+		if _, _, err := l.Read(p); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("Read(%d) in a corrupt range: %v, want ErrCorrupt", p, err)
+		}
+	}
 	if _, err := l.Append(fieldsFor(50, 100), nil); err != nil {
 		t.Fatal(err)
 	}

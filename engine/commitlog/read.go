@@ -38,8 +38,15 @@ func (l *Log) acquire(phys int64) (*segment.Segment, int, error) {
 
 // Read returns the record at phys as a view of the mapped segment (no copy)
 // and a Pin that keeps it mapped: call Release when done with the record.
-// The record's layout is checked, not its body CRC. Safe for concurrent use.
+// The record's layout is checked, not its body CRC; an offset inside a
+// corrupt range that recovery reported fails with ErrCorrupt, even where
+// the layout looks intact (a flipped body bit). Safe for concurrent use.
 func (l *Log) Read(phys int64) (message.Record, Pin, error) {
+	for _, r := range l.corrupt { // immutable after Open; nearly always empty
+		if phys >= r.Start && phys < r.End {
+			return nil, Pin{}, fmt.Errorf("commitlog: read at %d: in corrupt range [%d, %d): %w", phys, r.Start, r.End, ErrCorrupt)
+		}
+	}
 	s, off, err := l.acquire(phys)
 	if err != nil {
 		return nil, Pin{}, err
