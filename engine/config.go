@@ -66,6 +66,35 @@ type Config struct {
 	// DispatchPoll is the longest the dispatcher sleeps without a wake-up
 	// from Append (a safety net; appends wake it at once). Default 100 ms.
 	DispatchPoll time.Duration
+
+	// Retention and disk pressure (retention.go). The cleaner reads the
+	// time from Clock, in its Location, and the usage of the file system
+	// holding Dir from FS.DiskUsage.
+
+	// FileReservedTime is how long, in hours, a sealed commit-log segment
+	// is kept after its file was last modified (broker.conf
+	// fileReservedTime). Zero means the default, 72; negative is invalid.
+	FileReservedTime int
+	// DeleteWhen lists the local hours at which expired segments are
+	// deleted, ';'-separated, each 0..23 ("04", "04;16"; broker.conf
+	// deleteWhen). Empty means the default, "04".
+	DeleteWhen string
+	// DiskMaxUsedSpaceRatio is the disk usage, in percent, at or above
+	// which the cleaner deletes expired segments at any hour and then the
+	// oldest segments regardless of age until usage is below it
+	// (broker.conf diskMaxUsedSpaceRatio). Zero means the default, 75;
+	// like RocketMQ, values are clamped to 10..95; negative is invalid.
+	DiskMaxUsedSpaceRatio int
+	// DiskHighWatermark is the disk usage, in percent, at or above which
+	// Append and AppendBatch fail with ErrDiskFull; they work again once a
+	// check finds usage below DiskHighWatermark-2 (hysteresis). Zero means
+	// the default, 90; otherwise 10..100. (No RocketMQ key: RocketMQ
+	// refuses writes past a fixed 90%, diskSpaceWarningLevelRatio.)
+	DiskHighWatermark int
+	// CleanInterval is how often the cleaner checks disk usage and
+	// deletes (broker.conf cleanResourceInterval, ms there). Default 10 s;
+	// negative is invalid.
+	CleanInterval time.Duration
 }
 
 // DefaultTagsCode is the default Config.TagsCode: message.TagsCode of the
@@ -85,6 +114,12 @@ func DefaultConfig() Config {
 		TagsCode:           DefaultTagsCode,
 		CheckpointInterval: time.Second,
 		DispatchPoll:       100 * time.Millisecond,
+
+		FileReservedTime:      DefaultFileReservedTime,
+		DeleteWhen:            DefaultDeleteWhen,
+		DiskMaxUsedSpaceRatio: DefaultDiskMaxUsedSpaceRatio,
+		DiskHighWatermark:     DefaultDiskHighWatermark,
+		CleanInterval:         DefaultCleanInterval,
 	}
 }
 
@@ -117,6 +152,7 @@ func (c Config) withDefaults() Config {
 	if c.CommitLog.Clock == nil {
 		c.CommitLog.Clock = c.Clock
 	}
+	c = c.retentionDefaults()
 	return c
 }
 
@@ -130,6 +166,9 @@ func (c Config) Validate() error {
 	}
 	if c.CheckpointInterval < 0 || c.DispatchPoll < 0 {
 		return fmt.Errorf("%w: negative CheckpointInterval or DispatchPoll", ErrInvalidConfig)
+	}
+	if err := c.validateRetention(); err != nil {
+		return err
 	}
 	if err := c.CommitLog.Validate(); err != nil {
 		return fmt.Errorf("%w: CommitLog: %w", ErrInvalidConfig, err)

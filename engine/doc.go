@@ -95,8 +95,12 @@
 // (flushed and dispatched ones only), then the consume-queue and index files
 // wholly below the log's new minimum, and raises the queues' MinOffset; pulls
 // below it answer OFFSET_TOO_SMALL. Pinned segments stay mapped until their
-// readers release them. When to call it (fileReservedTime, deleteWhen, disk
-// ratio) is the caller's policy; Metrics reports disk usage.
+// readers release them. A cleaner goroutine (retention.go) calls it every
+// CleanInterval: at the DeleteWhen hours for segments older than
+// FileReservedTime, and at once, regardless of age, while disk usage is at or
+// above DiskMaxUsedSpaceRatio (never the active or an undispatched segment).
+// At DiskHighWatermark appends fail with ErrDiskFull while reads go on; they
+// resume by themselves once usage falls 2 points below it.
 //
 // # Concurrency
 //

@@ -34,4 +34,9 @@ var (
 	// index write): the dispatcher stops, appends go on, Close and
 	// DispatchErr return it.
 	ErrDispatch = errors.New("engine: dispatch failed")
+	// ErrDiskFull is returned (as a *DiskFullError naming the usage) by
+	// Append and AppendBatch while disk usage is at or above
+	// Config.DiskHighWatermark. Reads go on; appends resume once a check
+	// of the cleaner finds usage below the watermark minus 2%.
+	ErrDiskFull = errors.New("engine: disk full")
 )

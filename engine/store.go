@@ -56,6 +56,8 @@ type Store struct {
 	queueCache  map[string][]*dq // dispatcher-owned
 	touched     []*dq            // dispatcher-owned
 	redispatchN int64
+
+	ret retention // the cleaner (retention.go)
 }
 
 // dq is the dispatcher's handle on one consume queue.
@@ -98,6 +100,7 @@ func Open(cfg Config) (*Store, error) {
 	go s.dispatchLoop()
 	s.ckptWG.Add(1)
 	go s.checkpointLoop()
+	s.startCleaner()
 	return s, nil
 }
 
@@ -264,7 +267,9 @@ func (s *Store) Log() *commitlog.Log { return s.log }
 // (0, not advancing the queue, for PREPARED and ROLLBACK transaction
 // records). Under commitlog.FlushSync the record is not durable yet: pass
 // the result's End to WaitFlushed before acknowledging. Append never waits
-// for the dispatcher. It does not allocate once the queue exists.
+// for the dispatcher. It does not allocate once the queue exists. While
+// disk usage is past Config.DiskHighWatermark it fails at once with a
+// *DiskFullError (errors.Is ErrDiskFull).
 func (s *Store) Append(f *message.Fields) (AppendResult, error) {
 	if f.QueueID < 0 || f.QueueID >= MaxQueueID {
 		return AppendResult{}, ErrInvalidQueue
@@ -276,6 +281,10 @@ func (s *Store) Append(f *message.Fields) (AppendResult, error) {
 	if s.closed {
 		s.closeMu.RUnlock()
 		return AppendResult{}, ErrClosed
+	}
+	if e := s.ret.full.Load(); e != nil {
+		s.closeMu.RUnlock()
+		return AppendResult{}, e
 	}
 	var res AppendResult
 	var err error
@@ -293,6 +302,7 @@ func (s *Store) Append(f *message.Fields) (AppendResult, error) {
 
 // AppendBatch appends items consecutively (commitlog.Log.AppendBatch).
 // A batch may not hold PREPARED or ROLLBACK records (ErrTransactionBatch).
+// Like Append, it fails with ErrDiskFull past the high watermark.
 func (s *Store) AppendBatch(items []message.Fields) (AppendResult, error) {
 	for i := range items {
 		if items[i].QueueID < 0 || items[i].QueueID >= MaxQueueID {
@@ -309,6 +319,10 @@ func (s *Store) AppendBatch(items []message.Fields) (AppendResult, error) {
 	if s.closed {
 		s.closeMu.RUnlock()
 		return AppendResult{}, ErrClosed
+	}
+	if e := s.ret.full.Load(); e != nil {
+		s.closeMu.RUnlock()
+		return AppendResult{}, e
 	}
 	res, err := s.log.AppendBatch(items, s.tq)
 	s.closeMu.RUnlock()
@@ -360,6 +374,7 @@ func (s *Store) Close() error {
 	s.closedFlag.Store(true)
 	s.closeMu.Unlock()
 
+	s.stopCleaner()
 	close(s.ckptStop)
 	s.ckptWG.Wait()
 	close(s.stop) // the dispatcher does a last pass to Wrote, then exits
@@ -417,6 +432,8 @@ type Metrics struct {
 	// Disk is the usage of the file system holding Dir (zero if it could
 	// not be read).
 	Disk vfs.DiskUsage
+	// Retention holds the cleaner's counters and the disk-full state.
+	Retention RetentionMetrics
 }
 
 // Metrics returns a snapshot of the counters (each read atomically, not
@@ -429,6 +446,7 @@ func (s *Store) Metrics() Metrics {
 	if u, err := s.cfg.FS.DiskUsage(s.cfg.Dir); err == nil {
 		m.Disk = u
 	}
+	m.Retention = s.retentionMetrics()
 	return m
 }
 
