@@ -1,13 +1,11 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/quivermq/quiver/engine/commitlog"
 	"github.com/quivermq/quiver/engine/vfs"
+	"github.com/quivermq/quiver/internal/testutil"
 )
 
 var crashCycles = flag.Int("crashcycles", 8, "SIGKILL cycles of TestStoreSIGKILL")
@@ -76,10 +75,6 @@ func TestStoreSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	type key struct {
@@ -88,39 +83,15 @@ func TestStoreSIGKILL(t *testing.T) {
 	}
 	acked := map[key]string{}
 	for cycle := 0; cycle < *crashCycles; cycle++ {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, "ENGINE_CRASH_CYCLE="+strconv.Itoa(cycle))
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan map[key]string, 1)
-		go func() {
-			// Only newline-terminated lines count: the kill may cut the
-			// last one short.
-			got := map[key]string{}
-			r := bufio.NewReader(stdout)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					break
-				}
-				var k key
-				var body string
-				if n, _ := fmt.Sscanf(line, "%d %d %s\n", &k.qid, &k.qo, &body); n == 3 {
-					got[k] = body
-				}
+		env := []string{crashChildEnv + "=" + dir, "ENGINE_CRASH_CYCLE=" + strconv.Itoa(cycle)}
+		got := map[key]string{}
+		for _, line := range testutil.RunAndKill(t, env, time.Duration(50+rng.IntN(150))*time.Millisecond) {
+			var k key
+			var body string
+			if n, _ := fmt.Sscanf(line, "%d %d %s\n", &k.qid, &k.qo, &body); n == 3 {
+				got[k] = body
 			}
-			lines <- got
-		}()
-		time.Sleep(time.Duration(50+rng.IntN(150)) * time.Millisecond)
-		_ = cmd.Process.Kill() // SIGKILL
-		got := <-lines
-		_ = cmd.Wait()
+		}
 		for k, b := range got {
 			acked[k] = b
 		}

@@ -1,12 +1,10 @@
 package commitlog
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/quivermq/quiver/engine/segment"
 	"github.com/quivermq/quiver/engine/vfs"
+	"github.com/quivermq/quiver/internal/testutil"
 	"github.com/quivermq/quiver/message"
 )
 
@@ -75,47 +74,19 @@ func TestCrashSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	acked := map[int64]int{}
 	for cycle := 0; cycle < *crashCycles; cycle++ {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, "COMMITLOG_CRASH_CYCLE="+strconv.Itoa(cycle))
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan map[int64]int, 1)
-		go func() {
-			// Only newline-terminated lines count: the kill may cut the
-			// last one short.
-			got := map[int64]int{}
-			r := bufio.NewReader(stdout)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					break
-				}
-				var phys int64
-				var id int
-				if n, _ := fmt.Sscanf(line, "%d %d\n", &phys, &id); n == 2 {
-					got[phys] = id
-				}
+		env := []string{crashChildEnv + "=" + dir, "COMMITLOG_CRASH_CYCLE=" + strconv.Itoa(cycle)}
+		got := map[int64]int{}
+		for _, line := range testutil.RunAndKill(t, env, time.Duration(20+rng.IntN(80))*time.Millisecond) {
+			var phys int64
+			var id int
+			if n, _ := fmt.Sscanf(line, "%d %d\n", &phys, &id); n == 2 {
+				got[phys] = id
 			}
-			lines <- got
-		}()
-		time.Sleep(time.Duration(20+rng.IntN(80)) * time.Millisecond)
-		_ = cmd.Process.Kill() // SIGKILL
-		got := <-lines
-		_ = cmd.Wait()
+		}
 		for p, id := range got {
 			acked[p] = id
 		}
