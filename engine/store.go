@@ -147,7 +147,9 @@ func (s *Store) recover() error {
 
 	// Commit log: clean or not, start at the durable offset; the log
 	// validates every record from there.
-	l, rep, err := commitlog.Open(fsys, filepath.Join(cfg.Dir, "commitlog"), cfg.CommitLog, ckpt.Durable)
+	lcfg := cfg.CommitLog
+	lcfg.Published = s.nudge
+	l, rep, err := commitlog.Open(fsys, filepath.Join(cfg.Dir, "commitlog"), lcfg, ckpt.Durable)
 	if err != nil {
 		return fmt.Errorf("engine: open commit log: %w", err)
 	}
@@ -349,8 +351,9 @@ func (s *Store) nudge() {
 // the consume queues and the index.
 func (s *Store) Dispatched() int64 { return s.dispatched.Load() }
 
-// DispatchLag returns Wrote minus Dispatched, in bytes.
-func (s *Store) DispatchLag() int64 { return s.log.Wrote() - s.dispatched.Load() }
+// DispatchLag returns the commit log's Appended minus Dispatched, in bytes:
+// what was appended and is not yet in the consume queues.
+func (s *Store) DispatchLag() int64 { return s.log.Appended() - s.dispatched.Load() }
 
 // DispatchErr returns the error that stopped the dispatcher, or nil.
 func (s *Store) DispatchErr() error {
@@ -377,6 +380,10 @@ func (s *Store) Close() error {
 	s.stopCleaner()
 	close(s.ckptStop)
 	s.ckptWG.Wait()
+	// Staged records (commitlog.Config.StageSize) become readable, so that
+	// the dispatcher's last pass covers every append. A failure is sticky:
+	// log.Close reports it.
+	_ = s.log.Drain()
 	close(s.stop) // the dispatcher does a last pass to Wrote, then exits
 	s.dispatchWG.Wait()
 

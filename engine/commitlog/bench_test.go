@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,57 +100,60 @@ func benchAppendAsync(b *testing.B, mode segment.WriteMode, least, window int) {
 //	go test -run '^$' -bench AppendSync -benchtime 3s ./engine/commitlog/
 func BenchmarkAppendSync(b *testing.B) {
 	for _, mode := range modes {
-		for _, g := range []int{1, 16, 64} {
-			b.Run(fmt.Sprintf("%s/appenders=%d", mode, g), func(b *testing.B) {
-				cfg := testConfig(mode, FlushSync)
-				cfg.SegmentSize = benchSeg
-				l, _ := mustOpen(b, vfs.Default, b.TempDir(), cfg, 0)
-				defer l.Close()
-				lat := make([][]time.Duration, g)
-				var wg sync.WaitGroup
-				b.ReportAllocs()
-				b.ResetTimer()
-				start := time.Now()
-				for w := 0; w < g; w++ {
-					ops := b.N / g
-					if w < b.N%g {
-						ops++
-					}
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						f := fieldsFor(w, 1024)
-						done := make(chan error, 1)
-						cb := func(err error) { done <- err }
-						lat[w] = make([]time.Duration, 0, ops)
-						for i := 0; i < ops; i++ {
-							t0 := time.Now()
-							res, err := l.Append(f, nil)
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							l.WaitFlushed(res.End, cb)
-							if err := <-done; err != nil {
-								b.Error(err)
-								return
-							}
-							lat[w] = append(lat[w], time.Since(t0))
+		for _, zero := range []bool{true, false} {
+			for _, g := range []int{1, 16, 64} {
+				b.Run(fmt.Sprintf("%s/zerofill=%v/appenders=%d", mode, zero, g), func(b *testing.B) {
+					cfg := testConfig(mode, FlushSync)
+					cfg.SegmentSize = benchSeg
+					cfg.NoZeroFill = !zero
+					l, _ := mustOpen(b, vfs.Default, b.TempDir(), cfg, 0)
+					defer l.Close()
+					lat := make([][]time.Duration, g)
+					var wg sync.WaitGroup
+					b.ReportAllocs()
+					b.ResetTimer()
+					start := time.Now()
+					for w := 0; w < g; w++ {
+						ops := b.N / g
+						if w < b.N%g {
+							ops++
 						}
-					}()
-				}
-				wg.Wait()
-				el := time.Since(start)
-				b.StopTimer()
-				all := slices.Concat(lat...)
-				slices.Sort(all)
-				if len(all) > 0 {
-					b.ReportMetric(float64(len(all))/el.Seconds(), "ops/s")
-					b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-					b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-					b.ReportMetric(float64(l.Metrics().Flushes)/float64(len(all)), "syncs/op")
-				}
-			})
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							f := fieldsFor(w, 1024)
+							done := make(chan error, 1)
+							cb := func(err error) { done <- err }
+							lat[w] = make([]time.Duration, 0, ops)
+							for i := 0; i < ops; i++ {
+								t0 := time.Now()
+								res, err := l.Append(f, nil)
+								if err != nil {
+									b.Error(err)
+									return
+								}
+								l.WaitFlushed(res.End, cb)
+								if err := <-done; err != nil {
+									b.Error(err)
+									return
+								}
+								lat[w] = append(lat[w], time.Since(t0))
+							}
+						}()
+					}
+					wg.Wait()
+					el := time.Since(start)
+					b.StopTimer()
+					all := slices.Concat(lat...)
+					slices.Sort(all)
+					if len(all) > 0 {
+						b.ReportMetric(float64(len(all))/el.Seconds(), "ops/s")
+						b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+						b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+						b.ReportMetric(float64(l.Metrics().Flushes)/float64(len(all)), "syncs/op")
+					}
+				})
+			}
 		}
 	}
 }
@@ -212,5 +216,111 @@ func BenchmarkRecover(b *testing.B) {
 		b.StopTimer()
 		l.Close()
 		b.StartTimer()
+	}
+}
+
+// BenchmarkAppendSyncLoops is BenchmarkAppendSync shaped like the broker:
+// the senders are not goroutines but requests multiplexed over two "event
+// loop" goroutines (netio runs one per core). A loop appends for each sender
+// in its inbox and registers a waiter whose callback, on the flusher's
+// goroutine, timestamps the acknowledgement and puts the sender back in the
+// loop's inbox (as a reply written with AsyncWrite brings the client's next
+// request). Latency runs from the sender entering the inbox to its
+// acknowledgement. With goroutine senders (BenchmarkAppendSync) the
+// flusher, back from fdatasync, queues for a P behind up to 64 runnable
+// appenders; here it competes with two.
+//
+//	go test -run '^$' -bench AppendSyncLoops -benchtime 3s ./engine/commitlog/
+func BenchmarkAppendSyncLoops(b *testing.B) {
+	const loops = 2
+	for _, mode := range modes {
+		for _, g := range []int{1, 16, 64} {
+			b.Run(fmt.Sprintf("%s/senders=%d", mode, g), func(b *testing.B) {
+				cfg := testConfig(mode, FlushSync)
+				cfg.SegmentSize = benchSeg
+				l, _ := mustOpen(b, vfs.Default, b.TempDir(), cfg, 0)
+				defer l.Close()
+
+				var (
+					inbox   [loops]chan int
+					issued  atomic.Int64
+					acked   sync.WaitGroup
+					mu      sync.Mutex
+					lat     = make([]time.Duration, 0, b.N)
+					failed  atomic.Pointer[error]
+					fields  = make([]*message.Fields, g)
+					started = make([]time.Time, g)
+					cbs     = make([]func(error), g)
+				)
+				for i := range inbox {
+					inbox[i] = make(chan int, g)
+				}
+				// issue puts sender id in its loop's inbox if the run still
+				// wants operations; false when it is over.
+				issue := func(id int) bool {
+					if issued.Add(1) > int64(b.N) {
+						return false
+					}
+					acked.Add(1)
+					started[id] = time.Now()
+					inbox[id%loops] <- id
+					return true
+				}
+				for id := 0; id < g; id++ {
+					fields[id] = fieldsFor(id, 1024)
+					cbs[id] = func(err error) {
+						d := time.Since(started[id])
+						if err != nil {
+							failed.CompareAndSwap(nil, &err)
+						}
+						mu.Lock()
+						lat = append(lat, d)
+						mu.Unlock()
+						issue(id)
+						acked.Done()
+					}
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				start := time.Now()
+				var wg sync.WaitGroup
+				for i := range inbox {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for id := range inbox[i] {
+							res, err := l.Append(fields[id], nil)
+							if err != nil {
+								cbs[id](err)
+								continue
+							}
+							l.WaitFlushed(res.End, cbs[id])
+						}
+					}()
+				}
+				for id := 0; id < g; id++ {
+					issue(id)
+				}
+				acked.Wait()
+				el := time.Since(start)
+				b.StopTimer()
+				for i := range inbox {
+					close(inbox[i])
+				}
+				wg.Wait()
+				if e := failed.Load(); e != nil {
+					b.Fatal(*e)
+				}
+				slices.Sort(lat)
+				if len(lat) > 0 {
+					b.ReportMetric(float64(len(lat))/el.Seconds(), "ops/s")
+					b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+					b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+					m := l.Metrics()
+					b.ReportMetric(float64(m.Flushes)/float64(len(lat)), "syncs/op")
+					b.ReportMetric(float64(m.FlushTotal.Microseconds())/float64(m.Flushes), "flush-µs")
+				}
+			})
+		}
 	}
 }

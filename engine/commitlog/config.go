@@ -53,11 +53,34 @@ type Config struct {
 	// SyncFlushTimeout is how long a WaitFlushed waiter may wait before it
 	// completes with ErrFlushTimeout. Default 5 s (syncFlushTimeout).
 	SyncFlushTimeout time.Duration
+	// Published, if set, is called after records held in the stage (see
+	// StageSize) became readable: Wrote moved. It runs with the append lock
+	// held, on an appender's or the flusher's goroutine: it must not block
+	// or call into the Log. The engine wakes its dispatcher with it.
+	Published func()
 	// Clock gives the store timestamp of appends. Default time.Now.
 	Clock func() time.Time
 	// NoWarm skips reading new segments into the page cache before use
 	// (segment.Config.Warm). Default false: segments are warmed.
 	NoWarm bool
+	// NoZeroFill, under FlushSync, skips writing zeros over new segments
+	// before use (segment.Config.ZeroFill). Default false: under FlushSync
+	// segments are zero-filled, which makes every group-commit fdatasync
+	// cheaper (no extent conversion). Under FlushAsync segments are never
+	// zero-filled: the periodic flush does not wait on anyone, and the
+	// zeros would double the disk traffic for nothing.
+	NoZeroFill bool
+	// StageSize is, under FlushSync in WritePwrite mode, the size of the
+	// buffer that appends encode into instead of writing each record with
+	// its own pwrite: the group-commit flusher writes the whole stage with
+	// one pwrite before its fdatasync. An append then costs a copy, not a
+	// syscall, and the pwrite no longer runs during another round's
+	// fdatasync (on the dev machine writes concurrent with fdatasync made
+	// it slower; BENCHMARKS.md). Staged records become readable (Wrote)
+	// when the stage is written, at the latest when the flusher next wakes.
+	// A record larger than the stage is written directly. 0 disables it.
+	// Default 4 MiB.
+	StageSize int
 	// PrepareAhead is, in WriteMapped mode under FlushAsync, how many bytes
 	// ahead of the append position a helper goroutine keeps the active
 	// segment mapped writable (Segment.PrepareWrite, MADV_POPULATE_WRITE),
@@ -81,6 +104,7 @@ func DefaultConfig() Config {
 		SyncFlushTimeout: 5 * time.Second,
 		Clock:            time.Now,
 		PrepareAhead:     4 << 20,
+		StageSize:        4 << 20,
 	}
 }
 
@@ -99,6 +123,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: FlushLeastPages %d", ErrInvalidConfig, c.FlushLeastPages)
 	case c.SyncFlushTimeout <= 0:
 		return fmt.Errorf("%w: SyncFlushTimeout %v", ErrInvalidConfig, c.SyncFlushTimeout)
+	case c.StageSize < 0:
+		return fmt.Errorf("%w: StageSize %d", ErrInvalidConfig, c.StageSize)
 	case c.PrepareAhead < 0:
 		return fmt.Errorf("%w: PrepareAhead %d", ErrInvalidConfig, c.PrepareAhead)
 	case c.Clock == nil:
@@ -112,6 +138,7 @@ func (c Config) segmentConfig() segment.Config {
 	sc.Size = c.SegmentSize
 	sc.WriteMode = c.WriteMode
 	sc.Warm = !c.NoWarm
+	sc.ZeroFill = c.FlushMode == FlushSync && !c.NoZeroFill
 	sc.PrepareWrite = c.prepareAhead()
 	return sc
 }
@@ -124,4 +151,12 @@ func (c Config) prepareAhead() int {
 		return 0
 	}
 	return min((c.PrepareAhead+4095)&^4095, c.SegmentSize)
+}
+
+// stageSize is the effective StageSize: 0 unless WritePwrite and FlushSync.
+func (c Config) stageSize() int {
+	if c.WriteMode != segment.WritePwrite || c.FlushMode != FlushSync {
+		return 0
+	}
+	return c.StageSize
 }

@@ -70,13 +70,30 @@ type Log struct {
 	// mapping measured 10-15 % fewer appends/s and twice the p99 of
 	// encoding into scratch and copying with WriteAt (BENCHMARKS.md).
 	direct bool
-	closed bool // guarded by mu
+	// stage, under FlushSync in WritePwrite mode (Config.StageSize), holds
+	// encoded records of the active segment not yet written to it: the
+	// bytes of [stageOff, stageOff+len(stage)) of the active segment. They
+	// are not readable (Wrote stops below them) until drainLocked writes
+	// them with one pwrite: the flusher does at the start of every round,
+	// an append does when the stage is full or before a record that does
+	// not fit in it, and the roll does before the filler. inStage says the
+	// buffer bufferLocked returned is the stage's; stageWake that an
+	// append filled an empty stage (the flusher must drain it even if
+	// nobody waits).
+	stage     []byte // guarded by mu
+	stageOff  int    // guarded by mu
+	inStage   bool   // guarded by mu
+	stageWake bool   // guarded by mu
+	closed    bool   // guarded by mu
 	// corrupt are recovery's corrupt ranges; Scan skips them. Immutable.
 	corrupt []CorruptRange
 
 	// wrote is the end of the last appended record, stored under mu after
 	// its bytes are in the segment; flushed the end of the durable prefix.
 	wrote, flushed atomic.Int64
+	// appendEnd is the End of the last append: Wrote, or beyond it by the
+	// stage.
+	appendEnd atomic.Int64
 	// werr is the sticky write or flush error.
 	werr atomic.Pointer[error]
 
@@ -110,6 +127,9 @@ func Open(fs vfs.FS, dir string, cfg Config, start int64) (*Log, *Report, error)
 	}
 	l := &Log{fs: fs, dir: dir, cfg: cfg, scfg: cfg.segmentConfig()}
 	l.direct = cfg.WriteMode == segment.WriteMapped && cfg.FlushMode == FlushAsync
+	if n := cfg.stageSize(); n > 0 {
+		l.stage = make([]byte, 0, n)
+	}
 	l.ahead.init(cfg.prepareAhead())
 	rep, err := l.recover(start)
 	if err != nil {
@@ -161,6 +181,10 @@ func (l *Log) fail(err error) error {
 // Wrote returns the end offset of the last appended record: every byte below
 // it is readable.
 func (l *Log) Wrote() int64 { return l.wrote.Load() }
+
+// Appended returns the End of the last append. It is above Wrote while
+// records wait in the stage (Config.StageSize) to become readable.
+func (l *Log) Appended() int64 { return l.appendEnd.Load() }
 
 // Flushed returns the end of the durable prefix of the log.
 func (l *Log) Flushed() int64 { return l.flushed.Load() }
@@ -222,7 +246,11 @@ func (l *Log) Append(f *message.Fields, q QueueAssigner) (AppendResult, error) {
 		f.QueueOffset = q.AssignQueueOffset(f.Topic, f.QueueID, 1)
 	}
 	f.PhysicalOffset, f.StoreTimestamp = phys, ts
-	buf := l.bufferLocked(seg, off, n)
+	buf, err := l.bufferLocked(seg, off, n)
+	if err != nil {
+		l.mu.Unlock()
+		return AppendResult{}, err
+	}
 	if _, err := message.PutRecord(buf, f); err != nil {
 		l.discardLocked(seg, buf)
 		l.mu.Unlock()
@@ -233,7 +261,12 @@ func (l *Log) Append(f *message.Fields, q QueueAssigner) (AppendResult, error) {
 		return AppendResult{}, err
 	}
 	res := AppendResult{Phys: phys, Size: n, End: phys + int64(n), QueueOffset: f.QueueOffset, StoreTimestamp: ts}
+	wake := l.stageWake
+	l.stageWake = false
 	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
 	l.metrics.appends.Add(1)
 	l.metrics.bytes.Add(int64(n))
 	l.appended(res.End)
@@ -270,7 +303,11 @@ func (l *Log) AppendBatch(items []message.Fields, q QueueAssigner) (AppendResult
 	}
 	phys := seg.Base() + int64(off)
 	ts := l.cfg.Clock().UnixMilli()
-	buf := l.bufferLocked(seg, off, total)
+	buf, err := l.bufferLocked(seg, off, total)
+	if err != nil {
+		l.mu.Unlock()
+		return AppendResult{}, err
+	}
 	at := 0
 	for i := 0; i < len(items); {
 		// A run of items of one queue takes its offsets in one call.
@@ -302,7 +339,12 @@ func (l *Log) AppendBatch(items []message.Fields, q QueueAssigner) (AppendResult
 		return AppendResult{}, err
 	}
 	res := AppendResult{Phys: phys, Size: total, End: phys + int64(total), QueueOffset: items[0].QueueOffset, StoreTimestamp: ts}
+	wake := l.stageWake
+	l.stageWake = false
 	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
 	l.metrics.appends.Add(int64(len(items)))
 	l.metrics.batches.Add(1)
 	l.metrics.bytes.Add(int64(total))
@@ -322,15 +364,68 @@ func (l *Log) scratchLocked(n int) []byte {
 
 // bufferLocked returns where to encode n bytes that go at off of seg: if
 // l.direct the segment's mapping itself (the writer owns the bytes at and
-// above its Wrote, and writeLocked publishes them with Commit), else the
-// scratch buffer that writeLocked writes with WriteAt.
+// above its Wrote, and writeLocked publishes them with Commit); if staging
+// and they fit, the free end of the stage; else the scratch buffer that
+// writeLocked writes with WriteAt (after draining the stage, so that the
+// segment is written in order).
 //
 // Lock should be held.
-func (l *Log) bufferLocked(seg *segment.Segment, off, n int) []byte {
-	if l.direct {
-		return seg.Bytes()[off : off+n : off+n]
+func (l *Log) bufferLocked(seg *segment.Segment, off, n int) ([]byte, error) {
+	l.inStage = false
+	switch {
+	case l.direct:
+		return seg.Bytes()[off : off+n : off+n], nil
+	case n <= cap(l.stage):
+		if len(l.stage)+n > cap(l.stage) {
+			if err := l.drainLocked(); err != nil {
+				return nil, err
+			}
+		}
+		if len(l.stage) == 0 {
+			l.stageOff = off
+		}
+		l.inStage = true
+		k := len(l.stage)
+		return l.stage[k : k+n : k+n], nil
 	}
-	return l.scratchLocked(n)
+	if err := l.drainLocked(); err != nil {
+		return nil, err
+	}
+	return l.scratchLocked(n), nil
+}
+
+// drainLocked writes the stage into the active segment and publishes its
+// end as Wrote. A failed write is sticky for the log.
+//
+// Lock should be held.
+func (l *Log) drainLocked() error {
+	if len(l.stage) == 0 {
+		return nil
+	}
+	seg := l.active
+	if err := seg.WriteAt(l.stage, l.stageOff); err != nil {
+		return l.fail(fmt.Errorf("commitlog: append at %d: %w", seg.Base()+int64(l.stageOff), err))
+	}
+	l.wrote.Store(seg.Base() + int64(l.stageOff+len(l.stage)))
+	l.stage = l.stage[:0]
+	if l.cfg.Published != nil {
+		l.cfg.Published()
+	}
+	return nil
+}
+
+// Drain makes every appended record readable now: it writes the stage (see
+// Config.StageSize), if any, into the segment. Appends and the flusher drain
+// by themselves; Drain is for a caller about to read up to the last
+// AppendResult.End without waiting for its flush (the engine before its
+// dispatcher's last pass at Close). A write failure is sticky.
+func (l *Log) Drain() error { return l.drain() }
+
+// drain is drainLocked for the flusher.
+func (l *Log) drain() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.drainLocked()
 }
 
 // discardLocked undoes a failed encode into buf. If l.direct the partial
@@ -351,6 +446,15 @@ func (l *Log) discardLocked(seg *segment.Segment, buf []byte) {
 //
 // Lock should be held.
 func (l *Log) writeLocked(seg *segment.Segment, buf []byte, off int) error {
+	if l.inStage {
+		if len(l.stage) == 0 {
+			l.stageWake = true
+		}
+		l.stage = l.stage[:len(l.stage)+len(buf)]
+		l.pos = seg.Base() + int64(off+len(buf))
+		l.appendEnd.Store(l.pos)
+		return nil
+	}
 	var err error
 	if l.direct {
 		err = seg.Commit(off + len(buf))
@@ -362,6 +466,7 @@ func (l *Log) writeLocked(seg *segment.Segment, buf []byte, off int) error {
 	}
 	l.pos = seg.Base() + int64(off+len(buf))
 	l.wrote.Store(l.pos)
+	l.appendEnd.Store(l.pos)
 	l.ahead.appended(l.pos)
 	return nil
 }
@@ -385,6 +490,9 @@ func (l *Log) reserveLocked(n int) (*segment.Segment, int, error) {
 		}
 		// NB: off+FillerSize <= SegmentSize always holds here: every record
 		// was placed so that a filler still fits after it.
+		if err := l.drainLocked(); err != nil {
+			return nil, 0, err
+		}
 		var fill [message.FillerSize]byte
 		rest := l.cfg.SegmentSize - off
 		if err := message.PutFiller(fill[:], rest); err != nil {

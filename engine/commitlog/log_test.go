@@ -498,6 +498,7 @@ func TestENOSPC(t *testing.T) {
 		// sticky, and nothing of the failed record after reopen.
 		fs := errorfs.New()
 		cfg := testConfig(segment.WritePwrite, FlushSync)
+		cfg.StageSize = 0 // each append writes; see write-staged
 		l, _ := mustOpen(t, fs, "/s/commitlog", cfg, 0)
 		var acked []int64
 		for i := 0; i < 5; i++ {
@@ -523,6 +524,53 @@ func TestENOSPC(t *testing.T) {
 			t.Fatalf("report %v, want end %d", rep, end)
 		}
 	})
+	t.Run("write-staged", func(t *testing.T) {
+		// With the stage, the failed pwrite is the flusher's: the records
+		// in it are never acknowledged, the error is sticky for appends and
+		// waiters, and recovery finds the acknowledged records only.
+		fs := errorfs.New()
+		cfg := testConfig(segment.WritePwrite, FlushSync)
+		l, _ := mustOpen(t, fs, "/s/commitlog", cfg, 0)
+		var acked []int64
+		for i := 0; i < 5; i++ {
+			res, err := l.Append(fieldsFor(i, 1000), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acked = append(acked, res.Phys)
+		}
+		done := make(chan error, 1)
+		l.WaitFlushed(l.Appended(), func(err error) { done <- err })
+		if err := waitDone(t, done, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		end := l.Flushed()
+		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/*", Err: syscall.ENOSPC, Times: 1})
+		res, err := l.Append(fieldsFor(5, 1000), nil)
+		if err != nil {
+			t.Fatalf("staged Append = %v", err)
+		}
+		l.WaitFlushed(res.End, func(err error) { done <- err })
+		if err := waitDone(t, done, 5*time.Second); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("waiter of the failed write got %v", err)
+		}
+		if _, err := l.Append(fieldsFor(6, 1000), nil); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("Append after the failed write = %v", err)
+		}
+		if l.Flushed() != end {
+			t.Fatalf("Flushed moved from %d to %d", end, l.Flushed())
+		}
+		_ = l.Close() // sticky error expected
+		fs.ClearInjectors()
+		l, rep := mustOpen(t, fs, "/s/commitlog", cfg, 0)
+		defer l.Close()
+		if rep.End != end || rep.Records != 5 {
+			t.Fatalf("report %v, want end %d", rep, end)
+		}
+		for i, p := range acked {
+			checkRecord(t, l, p, i, 1000)
+		}
+	})
 }
 
 func TestTornTail(t *testing.T) {
@@ -538,7 +586,7 @@ func TestTornTail(t *testing.T) {
 		phys = append(phys, res.Phys)
 	}
 	done := make(chan error, 1)
-	l.WaitFlushed(l.Wrote(), func(err error) { done <- err })
+	l.WaitFlushed(l.Appended(), func(err error) { done <- err })
 	if err := waitDone(t, done, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -795,7 +843,7 @@ func TestPinSurvivesDelete(t *testing.T) {
 				phys = append(phys, res.Phys)
 			}
 			done := make(chan error, 1)
-			l.WaitFlushed(l.Wrote(), func(err error) { done <- err })
+			l.WaitFlushed(l.Appended(), func(err error) { done <- err })
 			if err := waitDone(t, done, 5*time.Second); err != nil {
 				t.Fatal(err)
 			}

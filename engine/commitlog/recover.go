@@ -231,6 +231,7 @@ scan:
 	l.corrupt = rep.Corrupt
 	rep.End = l.pos
 	l.wrote.Store(l.pos)
+	l.appendEnd.Store(l.pos)
 	l.flushed.Store(l.pos)
 	return rep, nil
 }

@@ -58,8 +58,8 @@ type Segment struct {
 }
 
 // Create makes the segment starting at base in dir: it allocates Size
-// bytes of real disk under a temporary name, syncs it, renames it to
-// Name(base), syncs dir, maps it (writable in WriteMapped mode), applies
+// bytes of real disk under a temporary name (and writes zeros over them if
+// cfg.ZeroFill), syncs it, renames it to Name(base), syncs dir, maps it (writable in WriteMapped mode), applies
 // cfg.Advice and, if cfg.Warm, reads every page in. On any error it
 // removes what it made. It fails with ErrExists if the segment is already
 // there: Create never replaces a file.
@@ -103,8 +103,13 @@ func Create(fs vfs.FS, dir string, base int64, cfg Config) (s *Segment, err erro
 	if err := f.Preallocate(int64(cfg.Size)); err != nil {
 		return nil, fmt.Errorf("segment: preallocate %s: %w", tmp, err)
 	}
-	// fallocate changed the file's size and extents: make them durable
-	// before the name says the file is complete.
+	if cfg.ZeroFill {
+		if err := zeroFill(f, cfg.Size); err != nil {
+			return nil, fmt.Errorf("segment: zero-fill %s: %w", tmp, err)
+		}
+	}
+	// fallocate changed the file's size and extents (and ZeroFill wrote
+	// them): make them durable before the name says the file is complete.
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("segment: sync %s: %w", tmp, err)
 	}
@@ -131,6 +136,18 @@ func Create(fs vfs.FS, dir string, base int64, cfg Config) (s *Segment, err erro
 		_ = s.PrepareWrite(0, cfg.PrepareWrite)
 	}
 	return s, nil
+}
+
+// zeroFill writes size bytes of zeros at the start of f, 1 MiB at a time.
+func zeroFill(f vfs.File, size int) error {
+	zeros := make([]byte, min(size, 1<<20))
+	for off := 0; off < size; off += len(zeros) {
+		n := min(len(zeros), size-off)
+		if _, err := f.WriteAt(zeros[:n], int64(off)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Open maps the existing segment starting at base in dir, for recovery.
