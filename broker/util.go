@@ -1,0 +1,17 @@
+package broker
+
+import (
+	"strconv"
+	"unsafe"
+)
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// unsafeString views b as a string without copying, for lookups that do
+// not retain it.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
