@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quivermq/quiver/broker/conf"
@@ -54,10 +55,12 @@ type Broker struct {
 	holds *holds
 
 	// addr is brokerIP1:port, the address registered with the name
-	// servers and written into message ids; storeHost the same as a
-	// message.Host. Set by Start.
+	// servers; storeHost the same as a message.Host, written into records
+	// and message ids. Set by Start once the port is known; handlers may
+	// run before that (a client reconnecting at once), so storeHost is
+	// loaded atomically and a send before it is set is refused.
 	addr      string
-	storeHost message.Host
+	storeHost atomic.Pointer[message.Host]
 
 	// conns maps netio connections to the client handles the group
 	// registry keeps.
@@ -169,7 +172,8 @@ func (b *Broker) Start() error {
 		_ = srv.Close()
 		return fmt.Errorf("broker: brokerIP1 %q is not an IP address: %w", b.cfg.BrokerIP1, err)
 	}
-	b.storeHost = message.HostFrom(ap)
+	sh := message.HostFrom(ap)
+	b.storeHost.Store(&sh)
 	b.log.Info("broker started", "cluster", b.cfg.BrokerClusterName, "broker", b.cfg.BrokerName,
 		"id", b.cfg.BrokerID, "addr", b.addr, "listen", srv.Addr().String(), "flush", b.cfg.FlushDiskType)
 
@@ -181,9 +185,9 @@ func (b *Broker) Start() error {
 			return b.subs.Persist(b.configPath("subscriptionGroup.json"))
 		}, b.log))
 	b.holds.start()
+	b.reg = newRegistrar(b)
 	b.wg.Add(1)
 	go b.housekeeping()
-	b.reg = newRegistrar(b)
 	b.reg.start()
 	return nil
 }

@@ -51,8 +51,10 @@ func (h *holds) start() {
 	go h.timeouts()
 }
 
-// park holds t until its queue grows past t.offset or t.deadline.
-func (h *holds) park(t *pullTask) {
+// parkWith holds t until its queue grows past t.offset or t.deadline; r
+// answers it.
+func (h *holds) parkWith(t *pullTask, r replier) {
+	t.resp = r
 	h.mu.Lock()
 	if h.stopped || h.n >= maxParked {
 		h.mu.Unlock()

@@ -15,7 +15,7 @@ import (
 // pullTask is a PULL_MESSAGE being served: the request's fields, copied so
 // that a parked pull outlives its handler.
 type pullTask struct {
-	resp     *netio.Responder // set once parked
+	resp     replier // set once parked: the request's Responder
 	group    string
 	topic    string
 	qid      int32
@@ -126,9 +126,8 @@ func (b *Broker) pull(req *netio.Request) {
 		b.answerEmpty(t, req, req.Response(protocol.Success))
 		return
 	}
-	t.resp = req.Responder()
 	t.deadline = time.Now().Add(hold)
-	b.holds.park(t)
+	b.holds.parkWith(t, req.Responder())
 }
 
 // serve reads for t and answers if there is something to return or the

@@ -40,6 +40,10 @@ func (r *registrar) start() {
 		return
 	}
 	r.cl = cl
+	// The first registration before Start returns, as RocketMQ's
+	// BrokerController.start does: once the broker says it is up, its
+	// topics (TBW102 for auto-creation among them) are routable.
+	r.registerAll()
 	r.wg.Add(1)
 	go r.loop()
 }
@@ -60,7 +64,6 @@ func (r *registrar) loop() {
 	}
 	t := time.NewTicker(period)
 	defer t.Stop()
-	r.registerAll()
 	for {
 		select {
 		case <-r.quit:

@@ -40,6 +40,11 @@ func (b *Broker) send(req *netio.Request) {
 		_ = req.ReplyCode(protocol.SystemError, "bad SEND_MESSAGE header: "+err.Error())
 		return
 	}
+	storeHost := b.storeHost.Load()
+	if storeHost == nil {
+		_ = req.ReplyCode(protocol.SystemBusy, "the broker is starting")
+		return
+	}
 	cl := b.clientOf(req.Conn())
 	if !topics.IsWriteable(b.topics.BrokerPermission()) {
 		_ = req.ReplyCode(protocol.NoPermission, "the broker["+b.cfg.BrokerName+"] sending message is forbidden")
@@ -80,12 +85,12 @@ func (b *Broker) send(req *netio.Request) {
 	var res engine.AppendResult
 	var n int
 	if code == protocol.SendBatchMessage || h.Batch {
-		n, res, err = b.appendBatch(s, cmd.Body, qid, born)
+		n, res, err = b.appendBatch(s, cmd.Body, qid, born, *storeHost)
 	} else {
 		n = 1
 		s.f = message.Fields{
 			Version: message.V1, Topic: h.Topic, QueueID: qid, Flag: h.Flag,
-			SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: born, StoreHost: b.storeHost,
+			SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: born, StoreHost: *storeHost,
 			ReconsumeTimes: h.ReconsumeTimes, Body: cmd.Body, Properties: s.props,
 		}
 		res, err = b.store.Append(&s.f)
@@ -94,7 +99,8 @@ func (b *Broker) send(req *netio.Request) {
 		replyErr(req, err)
 		return
 	}
-	s.msgID = b.appendMsgIDs(s.msgID[:0], res, n, s.items)
+	s.msgID = appendMsgIDs(s.msgID[:0], *storeHost, res, n, s.items)
+	clear(s.items) // the pooled scratch must not keep the request's memory
 	if !wait {
 		resp := req.Response(protocol.Success)
 		encodeSendResponse(resp, s.msgID, qid, res.QueueOffset, b.cfg)
@@ -120,7 +126,7 @@ func (b *Broker) send(req *netio.Request) {
 
 // appendBatch appends the items of a SEND_BATCH_MESSAGE body, each with
 // the batch's properties joined to its own (as the Java broker does).
-func (b *Broker) appendBatch(s *sendScratch, body []byte, qid int32, born message.Host) (int, engine.AppendResult, error) {
+func (b *Broker) appendBatch(s *sendScratch, body []byte, qid int32, born, storeHost message.Host) (int, engine.AppendResult, error) {
 	h := &s.h
 	if len(h.Topic) > len(topics.RetryTopicPrefix) && string(h.Topic[:len(topics.RetryTopicPrefix)]) == topics.RetryTopicPrefix {
 		return 0, engine.AppendResult{}, protocol.NewError(protocol.MessageIllegal, "retry group is not supported for batching")
@@ -138,7 +144,7 @@ func (b *Broker) appendBatch(s *sendScratch, body []byte, qid int32, born messag
 		spans = append(spans, start, len(joined))
 		s.items = append(s.items, message.Fields{
 			Version: message.V1, Topic: h.Topic, QueueID: qid, Flag: item.Flag,
-			SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: born, StoreHost: b.storeHost,
+			SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: born, StoreHost: storeHost,
 			ReconsumeTimes: h.ReconsumeTimes, Body: item.Body,
 		})
 	}
@@ -159,22 +165,20 @@ func (b *Broker) appendBatch(s *sendScratch, body []byte, qid int32, born messag
 		s.items[i].Properties = p
 	}
 	res, err := b.store.AppendBatch(s.items)
-	n := len(s.items)
-	clear(s.items)
-	return n, res, err
+	return len(s.items), res, err
 }
 
 // appendMsgIDs appends the offset message id of each appended record to dst,
 // comma-separated for a batch (as RocketMQ answers a batch).
-func (b *Broker) appendMsgIDs(dst []byte, res engine.AppendResult, n int, items []message.Fields) []byte {
+func appendMsgIDs(dst []byte, storeHost message.Host, res engine.AppendResult, n int, items []message.Fields) []byte {
 	if n == 1 {
-		return message.AppendOffsetID(dst, b.storeHost, res.Phys)
+		return message.AppendOffsetID(dst, storeHost, res.Phys)
 	}
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = message.AppendOffsetID(dst, b.storeHost, items[i].PhysicalOffset)
+		dst = message.AppendOffsetID(dst, storeHost, items[i].PhysicalOffset)
 	}
 	return dst
 }

@@ -42,7 +42,14 @@ var (
 	goldenBatchBody  = filepath.Join("..", "message", "testdata", "clientgo_batch_body.bin")
 )
 
-func init() { rlog.SetLogLevel("error") }
+// client-go's own log: errors only, unless RLOG names a level (RLOG=warn).
+func init() {
+	level := os.Getenv("RLOG")
+	if level == "" {
+		level = "error"
+	}
+	rlog.SetLogLevel(level)
+}
 
 // goldenBody is a 1 KiB body with every byte value, so that an encoding slip
 // shows.
