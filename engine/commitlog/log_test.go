@@ -406,7 +406,7 @@ func TestStickyErrors(t *testing.T) {
 		if _, err := l.Append(fieldsFor(0, 10), nil); err != nil {
 			t.Fatal(err)
 		}
-		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/*", Err: syscall.EIO, Times: 1})
+		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/" + segment.Name(0) + "*", Err: syscall.EIO, Times: 1}) // segment 0 (opened as its temporary name); not the zero-fill of the next
 		_, err := l.Append(fieldsFor(1, 10), nil)
 		if !errors.Is(err, syscall.EIO) {
 			t.Fatalf("Append = %v, want EIO", err)
@@ -508,7 +508,7 @@ func TestENOSPC(t *testing.T) {
 			}
 			acked = append(acked, res.Phys)
 		}
-		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/*", Err: syscall.ENOSPC, Times: 1})
+		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/" + segment.Name(0) + "*", Err: syscall.ENOSPC, Times: 1}) // segment 0 (opened as its temporary name); not the zero-fill of the next
 		if _, err := l.Append(fieldsFor(5, 1000), nil); !errors.Is(err, syscall.ENOSPC) {
 			t.Fatalf("Append = %v", err)
 		}
@@ -545,7 +545,7 @@ func TestENOSPC(t *testing.T) {
 			t.Fatal(err)
 		}
 		end := l.Flushed()
-		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/*", Err: syscall.ENOSPC, Times: 1})
+		fs.Inject(&errorfs.Rule{Op: errorfs.OpWriteAt, Path: "commitlog/" + segment.Name(0) + "*", Err: syscall.ENOSPC, Times: 1}) // segment 0 (opened as its temporary name); not the zero-fill of the next
 		res, err := l.Append(fieldsFor(5, 1000), nil)
 		if err != nil {
 			t.Fatalf("staged Append = %v", err)
