@@ -82,6 +82,7 @@ func New(cfg *conf.Config, opts Options) (*Broker, error) {
 	}
 	b := &Broker{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Clock, quit: make(chan struct{})}
 	b.holds = newHolds(b)
+	b.reg = newRegistrar(b) // before any handler can kick it
 
 	gcfg := group.DefaultConfig()
 	gcfg.AutoCreateSubscriptionGroup = cfg.AutoCreateSubscriptionGroup
@@ -185,7 +186,6 @@ func (b *Broker) Start() error {
 			return b.subs.Persist(b.configPath("subscriptionGroup.json"))
 		}, b.log))
 	b.holds.start()
-	b.reg = newRegistrar(b)
 	b.wg.Add(1)
 	go b.housekeeping()
 	b.reg.start()
