@@ -1,0 +1,136 @@
+package broker
+
+// Runtime and configuration admin codes (4.9.4 AdminBrokerProcessor
+// getBrokerRuntimeInfo, getBrokerConfig, updateBrokerConfig).
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quivermq/quiver/broker/conf"
+	"github.com/quivermq/quiver/netio"
+	"github.com/quivermq/quiver/protocol"
+)
+
+// brokerVersionDesc is the MQVersion name of protocol.CurrentVersion.
+const brokerVersionDesc = "V4_9_4"
+
+// runtimeInfo serves GET_BROKER_RUNTIME_INFO (28): a KVTable of the keys
+// mqadmin brokerStatus and clusterList read, from the engine's metrics:
+//
+//	brokerVersionDesc, brokerVersion   V4_9_4, 401
+//	bootTimestamp, runtime             when the broker started (ms), uptime
+//	commitLogDiskRatio,                used fraction (0..1) of the file
+//	consumeQueueDiskRatio              system holding storePathRootDir
+//	commitLogMinOffset/MaxOffset       first and next commit-log offsets
+//	dispatchBehindBytes                bytes not yet in consume queues
+//	putMessageTimesTotal/SizeTotal     records and bytes appended since boot
+//	msgPutTotalTodayNow                the same count (see below)
+//	putTps                             "a b c": the average since boot, 3 times
+//	remainHowManyDataToFlush           bytes written but not yet flushed
+//	pageCacheLockTimeMills             always 0 (appends hold no page-cache lock)
+//
+// NB: Java's msgPutTotal* and putTps are per day and per 10 s/1 min/10 min
+// window. Quiver keeps totals only: msgPutTotalTodayNow is the total since
+// boot with both *Morning counts 0, and the three putTps values are the
+// average since boot. Read-side counts (msgGet*, getTransferedTps) are
+// left out rather than reported as 0.
+func (a *admin) runtimeInfo(req *netio.Request) {
+	m := a.store.Metrics()
+	now := a.now()
+	up := now.Sub(a.boot)
+	ratio := strconv.FormatFloat(m.Disk.UsedRatio(), 'f', -1, 64)
+	tps := 0.0
+	if s := up.Seconds(); s > 0 {
+		tps = float64(m.CommitLog.Appends) / s
+	}
+	tpsText := fmt.Sprintf("%.2f %.2f %.2f", tps, tps, tps)
+	t := map[string]string{
+		"brokerVersionDesc":           brokerVersionDesc,
+		"brokerVersion":               strconv.Itoa(int(protocol.CurrentVersion)),
+		"bootTimestamp":               itoa(a.boot.UnixMilli()),
+		"runtime":                     uptimeText(up),
+		"commitLogDiskRatio":          ratio,
+		"consumeQueueDiskRatio":       ratio,
+		"commitLogMinOffset":          itoa(m.MinOffset),
+		"commitLogMaxOffset":          itoa(m.Wrote),
+		"dispatchBehindBytes":         itoa(m.DispatchLag),
+		"pageCacheLockTimeMills":      "0",
+		"putMessageTimesTotal":        itoa(m.CommitLog.Appends),
+		"putMessageSizeTotal":         itoa(m.CommitLog.Bytes),
+		"msgPutTotalYesterdayMorning": "0",
+		"msgPutTotalTodayMorning":     "0",
+		"msgPutTotalTodayNow":         itoa(m.CommitLog.Appends),
+		"putTps":                      tpsText,
+		"remainHowManyDataToFlush":    itoa(max(m.Wrote-m.Flushed, 0)),
+	}
+	if m.Disk.Total > 0 {
+		t["commitLogDirCapacity"] = fmt.Sprintf("Total : %s, Free : %s.", humanBytes(m.Disk.Total), humanBytes(m.Disk.Free))
+	}
+	a.replyBody(req, protocol.KVTable{Table: t})
+}
+
+// uptimeText formats d as Java's StoreStatsService runtime:
+// "[ D days, H hours, M minutes, S seconds ]".
+func uptimeText(d time.Duration) string {
+	s := int64(d / time.Second)
+	return fmt.Sprintf("[ %d days, %d hours, %d minutes, %d seconds ]", s/86400, s/3600%24, s/60%60, s%60)
+}
+
+// humanBytes formats n with binary units as Java's
+// MixAll.humanReadableByteCount(n, false) does ("1.5 GiB").
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	div, exp := uint64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// brokerConfig serves GET_BROKER_CONFIG (26): the effective configuration
+// as properties text, one key=value line per key Quiver accepts (those
+// with no effect in Quiver included, with their values), and the version
+// header: the configuration's data version as JSON. The configuration is
+// immutable while the broker runs, so the version is that of the start.
+func (a *admin) brokerConfig(req *netio.Request) {
+	var sb strings.Builder
+	for _, k := range conf.Keys() {
+		v, ok := a.cfg.Value(k.Name)
+		if !ok {
+			continue
+		}
+		sb.WriteString(k.Name)
+		sb.WriteByte('=')
+		sb.WriteString(v)
+		sb.WriteByte('\n')
+	}
+	ver, err := protocol.MarshalBody(protocol.DataVersion{Timestamp: a.boot.UnixMilli()})
+	if err != nil {
+		replyErr(req, err)
+		return
+	}
+	resp := req.Response(protocol.Success)
+	(&protocol.GetBrokerConfigResponseHeader{Version: string(ver)}).Encode(&resp.Ext)
+	resp.Body = []byte(sb.String())
+	_ = req.Reply(resp)
+}
+
+// updateBrokerConfig serves UPDATE_BROKER_CONFIG (25) by refusing it
+// (NO_PERMISSION).
+//
+// NB: Java applies any key sent and rewrites broker.conf, which lets a
+// remote caller change storage paths and other settings the running
+// broker has already acted on (and has been the vector of remote-code
+// execution in 4.x/5.x brokers). Quiver's Config is immutable after start;
+// operators edit broker.conf and restart.
+func (a *admin) updateBrokerConfig(req *netio.Request) {
+	a.log.Warn("UPDATE_BROKER_CONFIG refused", "from", req.RemoteAddr().String())
+	_ = req.ReplyCode(protocol.NoPermission, "updating the broker configuration at runtime is not supported: edit broker.conf and restart the broker")
+}
