@@ -20,8 +20,8 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/mqnamesrv ./cmd/mqbroker ./cmd/mqadmin
 
 # Starts mqnamesrv and mqbroker in the foreground with their embedded default
-# configuration on 127.0.0.1 (name server 9876, broker 10911) and a store under
-# $(RUN_DIR). Ctrl-C stops both.
+# configuration (name server 127.0.0.1:9876; broker 10911, registered as
+# 127.0.0.1) and a store under $(RUN_DIR)/store. Ctrl-C stops both.
 RUN_DIR ?= $(CURDIR)/.run
 run: build
 	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./scripts/run.sh

@@ -1,29 +1,100 @@
 // Command mqbroker is Quiver's broker. It takes RocketMQ's flags:
 //
-//	mqbroker [-c broker.conf] [-n namesrvAddr] [-p] [-h]
+//	mqbroker [-c broker.conf] [-n "host:port;host:port"] [-p | -m] [-h]
+//
+// -c reads a RocketMQ broker.conf; without it the broker starts with the
+// embedded default (conf.DefaultFile: broker-a of DefaultCluster,
+// brokerIP1 127.0.0.1, listenPort 10911, name server 127.0.0.1:9876, store
+// under ~/store). -n names the name servers and beats both the NAMESRV_ADDR
+// environment variable and the file's namesrvAddr. -p prints every key
+// with its value and where the value came from (default, file:line, env,
+// flag) and exits; -m does the same for the important keys only, as
+// RocketMQ's -m does.
+//
+// A configuration error (an unknown key, which names the nearest known
+// one; a value that does not parse; a missing file) is a usage error:
+// exit status 2. Once the broker is serving, Java's familiar line
+//
+//	The broker[broker-a, 127.0.0.1:10911] boot success. serializeType=JSON and name server is 127.0.0.1:9876
+//
+// goes to stdout; logs (log/slog, at logLevel) go to stderr. When
+// adminListenAddr is set, net/http/pprof is served there under
+// /debug/pprof/. SIGINT or SIGTERM shuts the broker down gracefully
+// within 10 s; a second signal exits at once. Exit status: 0 after a clean
+// shutdown, 1 on a runtime error, 2 on a usage or configuration error.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/quivermq/quiver/broker"
+	"github.com/quivermq/quiver/broker/conf"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+// shutdownTimeout bounds the graceful shutdown.
+const shutdownTimeout = 10 * time.Second
 
-func run(args []string, stdout, stderr io.Writer) int {
+// importantKeys are the keys -m prints: RocketMQ's @ImportantField keys
+// that Quiver has, and Quiver's own.
+var importantKeys = []string{
+	"brokerClusterName", "brokerName", "brokerId", "brokerRole", "flushDiskType",
+	"namesrvAddr", "brokerIP1", "brokerIP2", "listenPort", "haListenPort",
+	"storePathRootDir", "storePathCommitLog", "mappedFileSizeCommitLog",
+	"autoCreateTopicEnable", "autoCreateSubscriptionGroup", "defaultTopicQueueNums",
+	"deleteWhen", "fileReservedTime", "maxMessageSize",
+	"adminListenAddr", "logLevel",
+}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command: it returns the exit status. It serves until ctx is
+// done or SIGINT/SIGTERM arrives.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, runOptions{})
+}
+
+// runOptions are hooks for tests.
+type runOptions struct {
+	// listenAddr, if set, replaces the listen address ":<listenPort>"
+	// (tests bind 127.0.0.1 only).
+	listenAddr string
+	// ready, if set, is called with the broker's address once it serves.
+	ready func(addr string)
+	// env replaces os.Getenv.
+	env func(string) string
+	// exit replaces os.Exit for the second signal.
+	exit func(int)
+}
+
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, opts runOptions) int {
 	fs := flag.NewFlagSet("mqbroker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	conf := fs.String("c", "", "broker config file (RocketMQ broker.conf)")
-	namesrv := fs.String("n", os.Getenv("NAMESRV_ADDR"), "name server addresses, host:port;host:port (default $NAMESRV_ADDR)")
-	printConf := fs.Bool("p", false, "print the effective configuration and exit")
+	confFile := fs.String("c", "", "broker config file (RocketMQ broker.conf); default: the embedded one")
+	namesrv := fs.String("n", "", "name server addresses, \"host:port;host:port\" (beats $NAMESRV_ADDR and the file)")
+	printAll := fs.Bool("p", false, "print every configuration key, its value and source, and exit")
+	printImportant := fs.Bool("m", false, "print the important configuration keys and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mqbroker [-c broker.conf] [-n namesrvAddr] [-p] [-h]")
+		fmt.Fprintln(stderr, `usage: mqbroker [-c broker.conf] [-n "host:port;host:port"] [-p | -m] [-h]`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
@@ -33,16 +104,172 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *conf != "" {
-		if _, err := os.Stat(*conf); err != nil {
-			fmt.Fprintf(stderr, "mqbroker: config file: %v\n", err)
+
+	// The level is known only once the config is loaded; the loader's
+	// warnings are logged at the default, info.
+	var level slog.LevelVar
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: &level}))
+
+	var ov []conf.Override
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "n" {
+			ov = append(ov, conf.Override{Key: "namesrvAddr", Value: *namesrv, Origin: "flag -n"})
+		}
+	})
+	loader := conf.Loader{Env: opts.env, Logger: log}
+	var (
+		cfg *conf.Config
+		err error
+	)
+	if *confFile != "" {
+		cfg, err = loader.Load(*confFile, ov...)
+	} else {
+		cfg, err = loader.Parse("embedded broker.conf", strings.NewReader(conf.DefaultFile), ov...)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mqbroker: %v\n", err)
+		return 2
+	}
+	switch {
+	case *printAll:
+		if err := conf.Print(stdout, cfg); err != nil {
+			fmt.Fprintf(stderr, "mqbroker: %v\n", err)
 			return 1
 		}
-	}
-	if *printConf {
-		fmt.Fprintf(stdout, "listenPort=10911\nnamesrvAddr=%s\n", *namesrv)
+		return 0
+	case *printImportant:
+		if err := printKeys(stdout, cfg, importantKeys); err != nil {
+			fmt.Fprintf(stderr, "mqbroker: %v\n", err)
+			return 1
+		}
 		return 0
 	}
-	fmt.Fprintln(stderr, "mqbroker: the broker is not built yet (issue 4); flags parsed")
-	return 1
+	level.Set(cfg.LogLevel)
+
+	if *confFile == "" {
+		log.Info("mqbroker: no -c given: using the embedded default broker.conf (mqbroker -p prints it)")
+	} else {
+		log.Info("mqbroker: config loaded", "file", *confFile)
+	}
+	if len(cfg.NamesrvAddr) == 0 {
+		log.Warn("mqbroker: no name server (namesrvAddr, $NAMESRV_ADDR or -n): the broker registers nowhere and clients will not find it")
+	}
+
+	// Registered before the store opens, so that a signal during start-up
+	// also shuts down cleanly.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+
+	b, err := broker.New(cfg, broker.Options{ListenAddr: opts.listenAddr, Logger: log})
+	if err != nil {
+		log.Error("mqbroker: open", "store", cfg.StorePathRootDir, "err", err)
+		return 1
+	}
+	if err := b.Start(); err != nil {
+		log.Error("mqbroker: start", "err", err)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := b.Shutdown(sctx); err != nil {
+			log.Error("mqbroker: shutdown", "err", err)
+		}
+		return 1
+	}
+	ns := cfg.NamesrvAddrString()
+	log.Info("mqbroker: serving", "broker", cfg.BrokerName, "addr", b.Addr(),
+		"store", cfg.StorePathRootDir, "namesrv", ns)
+	admin := startAdmin(cfg.AdminListenAddr, log)
+
+	// Java's BrokerStartup prints this line; start scripts wait for it.
+	tip := fmt.Sprintf("The broker[%s, %s] boot success. serializeType=JSON", cfg.BrokerName, b.Addr())
+	if ns != "" {
+		tip += " and name server is " + ns
+	}
+	fmt.Fprintln(stdout, tip)
+	if opts.ready != nil {
+		opts.ready(b.Addr())
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("mqbroker: stop requested")
+	case s := <-sig:
+		log.Info("mqbroker: signal received", "signal", s.String())
+	}
+	// A second signal while shutting down exits at once.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case s := <-sig:
+			log.Warn("mqbroker: second signal: exiting without finishing the shutdown", "signal", s.String())
+			exit := opts.exit
+			if exit == nil {
+				exit = os.Exit
+			}
+			exit(1)
+		case <-done:
+		}
+	}()
+
+	log.Info("mqbroker: shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	code := 0
+	if admin != nil {
+		_ = admin.Close() // profiles in flight are cut; nothing to report
+	}
+	if err := b.Shutdown(sctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.Error("mqbroker: shutdown timed out; requests in flight were dropped", "err", err)
+		} else {
+			log.Error("mqbroker: shutdown", "err", err)
+		}
+		code = 1
+	} else {
+		log.Info("mqbroker: stopped")
+	}
+	return code
+}
+
+// printKeys writes keys as key=value with their sources, aligned as
+// conf.Print does.
+func printKeys(w io.Writer, cfg *conf.Config, keys []string) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, k := range keys {
+		v, ok := cfg.Value(k)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(tw, "%s=%s\t# %s\n", k, v, cfg.Source(k))
+	}
+	return tw.Flush()
+}
+
+// startAdmin serves net/http/pprof on addr (adminListenAddr) when it is
+// set. A failure to listen is logged, not fatal: the broker serves without
+// it.
+func startAdmin(addr string, log *slog.Logger) *http.Server {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("mqbroker: admin endpoint not started", "adminListenAddr", addr, "err", err)
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("mqbroker: admin endpoint", "err", err)
+		}
+	}()
+	log.Info("mqbroker: admin endpoint (pprof) serving", "addr", ln.Addr().String(), "path", "/debug/pprof/")
+	return srv
 }

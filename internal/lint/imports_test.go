@@ -38,6 +38,7 @@ var rules = []struct {
 	{"cmd/mqnamesrv", []string{"namesrv", "namesrv/", "netio", "netio/", "protocol", "message", "internal/"}},
 	{"cmd/mqbroker", []string{"broker", "broker/", "engine", "engine/", "netio", "netio/", "protocol", "message", "internal/"}},
 	{"cmd/mqadmin", []string{"tools", "tools/", "client", "client/", "netio", "netio/", "protocol", "message", "internal/"}},
+	{"examples/", nil}, // programs for newcomers: RocketMQ clients only, no project package
 	{"interop", []string{"interop/", "namesrv", "broker", "broker/", "client", "client/", "engine", "engine/", "netio", "netio/", "protocol", "message", "internal/"}},
 }
 
