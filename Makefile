@@ -60,8 +60,10 @@ bench:
 bench-engine:
 	./scripts/disk-baseline.sh $${TMPDIR:-/tmp} | tee bench-engine.out
 	$(GO) test -run '^$$' -bench 'AppendAsync$$' -benchtime 20000x -count 3 ./engine/commitlog/ | tee -a bench-engine.out
-	$(GO) test -run '^$$' -bench 'AppendSync|Read$$|Recover' -benchtime 2s -count 1 ./engine/commitlog/ | tee -a bench-engine.out
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 3 ./engine/ | tee -a bench-engine.out
+	$(GO) test -run '^$$' -bench 'AppendSync/pwrite|AppendSyncLoops/pwrite' -benchtime 3s -count 3 ./engine/commitlog/ | tee -a bench-engine.out
+	$(GO) test -run '^$$' -bench 'Read$$|Recover' -benchtime 2s -count 1 ./engine/commitlog/ | tee -a bench-engine.out
+	$(GO) test -run '^$$' -bench 'GetMessages|Append1K|OpenAfterCleanClose' -benchtime 2s -count 3 ./engine/ | tee -a bench-engine.out
+	QUIVER_BENCH_GIB=$${QUIVER_BENCH_GIB:-2} $(GO) test -run '^$$' -bench StartLarge -benchtime 3x -timeout 30m ./engine/ | tee -a bench-engine.out
 
 # Runs every fuzz target in ./fuzz for FUZZTIME each.
 fuzz:

@@ -319,8 +319,27 @@ func BenchmarkAppendSyncLoops(b *testing.B) {
 					m := l.Metrics()
 					b.ReportMetric(float64(m.Flushes)/float64(len(lat)), "syncs/op")
 					b.ReportMetric(float64(m.FlushTotal.Microseconds())/float64(m.Flushes), "flush-µs")
+					b.ReportMetric(float64(histQuantile(m.FlushHist[:], 0.99).Microseconds()), "flush-p99-µs")
 				}
 			})
 		}
 	}
+}
+
+// histQuantile returns the upper bound of the FlushHist bucket holding the
+// q-quantile: bucket i counts [2^(i-1), 2^i) µs.
+func histQuantile(h []int64, q float64) time.Duration {
+	var total int64
+	for _, n := range h {
+		total += n
+	}
+	want := int64(q * float64(total))
+	var seen int64
+	for i, n := range h {
+		seen += n
+		if seen > want {
+			return time.Duration(1<<i) * time.Microsecond
+		}
+	}
+	return 0
 }
