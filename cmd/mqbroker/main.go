@@ -4,9 +4,14 @@
 //
 // -c reads a RocketMQ broker.conf; without it the broker starts with the
 // embedded default (conf.DefaultFile: broker-a of DefaultCluster,
-// brokerIP1 127.0.0.1, listenPort 10911, name server 127.0.0.1:9876, store
-// under ~/store). -n names the name servers and beats both the NAMESRV_ADDR
-// environment variable and the file's namesrvAddr. -p prints every key
+// brokerIP1 127.0.0.1, listenPort 10911, store under ~/store). -n names the
+// name servers and beats both the NAMESRV_ADDR environment variable and the
+// file's namesrvAddr.
+//
+// Standalone: with no name server anywhere (no -n, no NAMESRV_ADDR, no
+// namesrvAddr in the file) mqbroker starts a name server in the same
+// process, on :9876 (its KV config under <storePathRootDir>/namesrv), and
+// registers with it: one command gives clients a working broker. -p prints every key
 // with its value and where the value came from (default, file:line, env,
 // flag) and exits; -m does the same for the important keys only, as
 // RocketMQ's -m does.
@@ -36,6 +41,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -43,7 +49,11 @@ import (
 
 	"github.com/quivermq/quiver/broker"
 	"github.com/quivermq/quiver/broker/conf"
+	"github.com/quivermq/quiver/namesrv"
 )
+
+// embeddedNamesrvAddr is where the standalone broker's name server listens.
+const embeddedNamesrvAddr = ":9876"
 
 // shutdownTimeout bounds the graceful shutdown.
 const shutdownTimeout = 10 * time.Second
@@ -80,13 +90,16 @@ type runOptions struct {
 	env func(string) string
 	// exit replaces os.Exit for the second signal.
 	exit func(int)
+	// namesrvListen, if set, replaces the embedded name server's listen
+	// address (":9876").
+	namesrvListen string
 }
 
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, opts runOptions) int {
 	fs := flag.NewFlagSet("mqbroker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	confFile := fs.String("c", "", "broker config file (RocketMQ broker.conf); default: the embedded one")
-	namesrv := fs.String("n", "", "name server addresses, \"host:port;host:port\" (beats $NAMESRV_ADDR and the file)")
+	nsFlag := fs.String("n", "", "name server addresses, \"host:port;host:port\" (beats $NAMESRV_ADDR and the file)")
 	printAll := fs.Bool("p", false, "print every configuration key, its value and source, and exit")
 	printImportant := fs.Bool("m", false, "print the important configuration keys and exit")
 	fs.Usage = func() {
@@ -113,7 +126,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, opts 
 	var ov []conf.Override
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "n" {
-			ov = append(ov, conf.Override{Key: "namesrvAddr", Value: *namesrv, Origin: "flag -n"})
+			ov = append(ov, conf.Override{Key: "namesrvAddr", Value: *nsFlag, Origin: "flag -n"})
 		}
 	})
 	loader := conf.Loader{Env: opts.env, Logger: log}
@@ -151,8 +164,19 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, opts 
 	} else {
 		log.Info("mqbroker: config loaded", "file", *confFile)
 	}
+	var ns *namesrv.Server
 	if len(cfg.NamesrvAddr) == 0 {
-		log.Warn("mqbroker: no name server (namesrvAddr, $NAMESRV_ADDR or -n): the broker registers nowhere and clients will not find it")
+		if ns, err = startEmbeddedNamesrv(cfg, opts.namesrvListen, log); err != nil {
+			log.Error("mqbroker: embedded name server", "err", err)
+			return 1
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := ns.Shutdown(sctx); err != nil {
+				log.Error("mqbroker: embedded name server shutdown", "err", err)
+			}
+		}()
 	}
 
 	// Registered before the store opens, so that a signal during start-up
@@ -175,15 +199,15 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, opts 
 		}
 		return 1
 	}
-	ns := cfg.NamesrvAddrString()
+	nsAddr := cfg.NamesrvAddrString()
 	log.Info("mqbroker: serving", "broker", cfg.BrokerName, "addr", b.Addr(),
-		"store", cfg.StorePathRootDir, "namesrv", ns)
+		"store", cfg.StorePathRootDir, "namesrv", nsAddr, "embeddedNamesrv", ns != nil)
 	admin := startAdmin(cfg.AdminListenAddr, log)
 
 	// Java's BrokerStartup prints this line; start scripts wait for it.
 	tip := fmt.Sprintf("The broker[%s, %s] boot success. serializeType=JSON", cfg.BrokerName, b.Addr())
-	if ns != "" {
-		tip += " and name server is " + ns
+	if nsAddr != "" {
+		tip += " and name server is " + nsAddr
 	}
 	fmt.Fprintln(stdout, tip)
 	if opts.ready != nil {
@@ -272,4 +296,32 @@ func startAdmin(addr string, log *slog.Logger) *http.Server {
 	}()
 	log.Info("mqbroker: admin endpoint (pprof) serving", "addr", ln.Addr().String(), "path", "/debug/pprof/")
 	return srv
+}
+
+// startEmbeddedNamesrv starts the standalone broker's name server and points
+// cfg's namesrvAddr at it.
+func startEmbeddedNamesrv(cfg *conf.Config, listen string, log *slog.Logger) (*namesrv.Server, error) {
+	nc := namesrv.DefaultConfig()
+	nc.ListenAddr = embeddedNamesrvAddr
+	if listen != "" {
+		nc.ListenAddr = listen
+	}
+	nc.KVConfigPath = filepath.Join(cfg.StorePathRootDir, "namesrv", "kvConfig.json")
+	nc.Logger = log
+	ns, err := namesrv.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if err := ns.Start(); err != nil {
+		return nil, err
+	}
+	_, port, err := net.SplitHostPort(ns.Addr().String())
+	if err != nil {
+		_ = ns.Shutdown(context.Background())
+		return nil, err
+	}
+	cfg.NamesrvAddr = []string{net.JoinHostPort("127.0.0.1", port)}
+	log.Info("mqbroker: no name server configured (namesrvAddr, $NAMESRV_ADDR, -n): started one in this process",
+		"listen", ns.Addr().String(), "kvConfig", nc.KVConfigPath)
+	return ns, nil
 }

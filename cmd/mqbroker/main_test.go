@@ -68,7 +68,9 @@ func TestFlags(t *testing.T) {
 		{name: "extra argument", args: []string{"foo"}, code: 2, stderr: []string{`unexpected argument "foo"`}},
 		{name: "print embedded", args: []string{"-p"}, code: 0,
 			stdout: []string{"brokerName=broker-a", "# embedded broker.conf:", "listenPort=10911", "brokerIP1=127.0.0.1",
-				"namesrvAddr=127.0.0.1:9876", "haListenPort=10912", "# derived: listenPort+1", "; no effect in Quiver"}},
+				"haListenPort=10912", "# derived: listenPort+1", "; no effect in Quiver"},
+			// no name server in the embedded default: standalone
+			notStdout: []string{"namesrvAddr=127.0.0.1"}},
 		{name: "print file", args: []string{"-c", good, "-p"}, code: 0,
 			stdout: []string{"brokerName=broker-x", "# " + good + ":1", "listenPort=20911", "# " + good + ":2",
 				"namesrvAddr=10.0.0.1:9876", "# " + good + ":3", "haListenPort=20912", "mappedFileSizeCommitLog=1073741824", "# default"},
@@ -157,10 +159,11 @@ adminListenAddr=127.0.0.1:0
 	addrc := make(chan string, 1)
 	go func() {
 		s.done <- runWith(ctx, []string{"-c", file}, s.out, s.err, runOptions{
-			env:        noEnv,
-			listenAddr: "127.0.0.1:" + strconv.Itoa(port),
-			ready:      func(a string) { addrc <- a },
-			exit:       func(code int) { t.Errorf("exit(%d) called", code) },
+			env:           noEnv,
+			listenAddr:    "127.0.0.1:" + strconv.Itoa(port),
+			namesrvListen: "127.0.0.1:0", // standalone: the embedded name server
+			ready:         func(a string) { addrc <- a },
+			exit:          func(code int) { t.Errorf("exit(%d) called", code) },
 		})
 	}()
 	select {
@@ -241,6 +244,14 @@ func TestServe(t *testing.T) {
 
 	ask(t, s.addr)
 
+	// Standalone: the boot line names the embedded name server, which
+	// routes TBW102 to this broker.
+	m0 := regexp.MustCompile(`name server is (127\.0\.0\.1:\d+)`).FindStringSubmatch(s.out.String())
+	if m0 == nil {
+		t.Fatalf("no name server in the boot line %q", s.out.String())
+	}
+	checkRoute(t, m0[1], "TBW102", s.addr)
+
 	// adminListenAddr serves pprof; the log names the port it got.
 	m := regexp.MustCompile(`admin endpoint \(pprof\) serving" addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(s.err.String())
 	if m == nil {
@@ -260,9 +271,11 @@ func TestServe(t *testing.T) {
 	if code := s.wait(t); code != 0 {
 		t.Errorf("exit %d; stderr %s", code, s.err.String())
 	}
-	wantOut := "The broker[broker-t, " + s.addr + "] boot success. serializeType=JSON\n"
-	if s.out.String() != wantOut {
-		t.Errorf("stdout %q, want %q", s.out.String(), wantOut)
+	// No name server configured: one runs in the process, and the broker
+	// registered with it.
+	wantOut := regexp.MustCompile(`^The broker\[broker-t, ` + regexp.QuoteMeta(s.addr) + `\] boot success\. serializeType=JSON and name server is 127\.0\.0\.1:\d+\n$`)
+	if !wantOut.MatchString(s.out.String()) {
+		t.Errorf("stdout %q, want %v", s.out.String(), wantOut)
 	}
 	logs := s.err.String()
 	for _, w := range []string{"addr=" + s.addr, "store=" + s.store, "level=DEBUG", "no name server", "mqbroker: stopped"} {
@@ -296,5 +309,28 @@ func TestSignal(t *testing.T) {
 	}
 	if logs := s.err.String(); !strings.Contains(logs, "signal=terminated") || !strings.Contains(logs, "mqbroker: stopped") {
 		t.Errorf("log:\n%s", logs)
+	}
+}
+
+// checkRoute asks the name server at ns for topic's route and checks that
+// it names broker.
+func checkRoute(t *testing.T, ns, topic, broker string) {
+	t.Helper()
+	cl, err := netio.NewClient(netio.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var cmd protocol.Command
+	cmd.NewRequest(protocol.GetRouteInfoByTopic)
+	(&protocol.GetRouteInfoRequestHeader{Topic: topic}).Encode(&cmd.Ext)
+	resp, err := cl.Invoke(ctx, ns, &cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Code != 0 || !strings.Contains(string(resp.Body), `"`+broker+`"`) {
+		t.Fatalf("route of %s from %s: code %d %q body %s", topic, ns, resp.Code, resp.Remark, resp.Body)
 	}
 }

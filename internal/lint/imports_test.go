@@ -36,7 +36,7 @@ var rules = []struct {
 	{"bench/", []string{"bench/", "client", "client/", "netio", "netio/", "protocol", "message", "internal/"}},
 	{"fuzz", []string{"fuzz/", "protocol", "message", "engine", "engine/", "internal/"}},
 	{"cmd/mqnamesrv", []string{"namesrv", "namesrv/", "netio", "netio/", "protocol", "message", "internal/"}},
-	{"cmd/mqbroker", []string{"broker", "broker/", "engine", "engine/", "netio", "netio/", "protocol", "message", "internal/"}},
+	{"cmd/mqbroker", []string{"broker", "broker/", "namesrv", "namesrv/", "engine", "engine/", "netio", "netio/", "protocol", "message", "internal/"}},
 	{"cmd/mqadmin", []string{"tools", "tools/", "client", "client/", "netio", "netio/", "protocol", "message", "internal/"}},
 	{"examples/", nil}, // programs for newcomers: RocketMQ clients only, no project package
 	{"interop", []string{"interop/", "namesrv", "broker", "broker/", "client", "client/", "engine", "engine/", "netio", "netio/", "protocol", "message", "internal/"}},
