@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quivermq/quiver/broker/conf"
+	"github.com/quivermq/quiver/engine"
 	"github.com/quivermq/quiver/message"
 	"github.com/quivermq/quiver/netio"
 	"github.com/quivermq/quiver/protocol"
@@ -17,14 +18,21 @@ import (
 
 // pollBroker starts a broker with no name server on 127.0.0.1.
 func pollBroker(t *testing.T) (*Broker, *netio.Client) {
+	return testBroker(t, "", nil)
+}
+
+// testBroker starts a broker on 127.0.0.1 with a temporary store, extra
+// broker.conf lines and an engine adjustment (both optional), and a client.
+func testBroker(t *testing.T, extra string, engineOpt func(*engine.Config)) (*Broker, *netio.Client) {
 	t.Helper()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	text := "brokerName=broker-lp\nbrokerIP1=127.0.0.1\nstorePathRootDir=" + t.TempDir() +
-		"\nmappedFileSizeCommitLog=16777216\n"
-	cfg, err := conf.Loader{Env: func(string) string { return "" }, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}.Parse("broker.conf", strings.NewReader(text))
+		"\nmappedFileSizeCommitLog=16777216\n" + extra + "\n"
+	cfg, err := conf.Loader{Env: func(string) string { return "" }, Logger: logger}.Parse("broker.conf", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(cfg, Options{ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	b, err := New(cfg, Options{ListenAddr: "127.0.0.1:0", Logger: logger, Engine: engineOpt})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,148 @@
+package broker
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quivermq/quiver/engine"
+	"github.com/quivermq/quiver/engine/vfs/errorfs"
+	"github.com/quivermq/quiver/message"
+	"github.com/quivermq/quiver/protocol"
+)
+
+// TestSendV2RocketMQHeaders: the Java client's path. SEND_MESSAGE_V2 (short
+// header names) with ROCKETMQ binary headers is answered in ROCKETMQ
+// encoding, and a PULL_MESSAGE in ROCKETMQ encoding returns the record.
+func TestSendV2RocketMQHeaders(t *testing.T) {
+	b, cl := pollBroker(t)
+	const topic, group = "TopicJava", "cg_java"
+	var cmd protocol.Command
+	cmd.NewRequest(protocol.SendMessageV2)
+	cmd.Serialize = protocol.SerializeRocketMQ
+	h := protocol.SendMessageRequestHeader{ProducerGroup: []byte("pg_java"), Topic: []byte(topic), DefaultTopic: []byte("TBW102"),
+		DefaultTopicQueueNums: 4, QueueID: 2, BornTimestamp: time.Now().UnixMilli(), Flag: 7,
+		Properties: message.AppendProperty(message.AppendProperty(nil, message.PropertyTags, "TagJ"), message.PropertyKeys, "k1")}
+	h.EncodeFor(protocol.SendMessageV2, &cmd.Ext)
+	cmd.Body = []byte("from java")
+	resp := invoke(t, cl, b.Addr(), &cmd)
+	if resp.Code != 0 || resp.Serialize != protocol.SerializeRocketMQ {
+		t.Fatalf("SEND_MESSAGE_V2: code %d %q, serialize %v", resp.Code, resp.Remark, resp.Serialize)
+	}
+	var rh protocol.SendMessageResponseHeader
+	if err := rh.Decode(&resp.Ext); err != nil || rh.QueueID != 2 || rh.QueueOffset != 0 {
+		t.Fatalf("response header %+v: %v", rh, err)
+	}
+	host, phys, err := message.ParseOffsetID(rh.MsgID)
+	if err != nil || host.Addr.String() != "127.0.0.1" || phys != 0 {
+		t.Fatalf("msgId %s: %v %d %v", rh.MsgID, host, phys, err)
+	}
+
+	subscribe(t, cl, b.Addr(), group, topic)
+	pull := pullCmd(group, topic, 2, 0, time.Second)
+	pull.Serialize = protocol.SerializeRocketMQ
+	resp = invoke(t, cl, b.Addr(), pull)
+	if resp.Code != 0 || resp.Serialize != protocol.SerializeRocketMQ {
+		t.Fatalf("PULL_MESSAGE: code %d %q, serialize %v", resp.Code, resp.Remark, resp.Serialize)
+	}
+	rec := message.Record(resp.Body)
+	if err := rec.Check(); err != nil || string(rec.Body()) != "from java" || string(rec.Tags()) != "TagJ" || rec.Flag() != 7 {
+		t.Fatalf("pulled record: %v body %q tags %q", err, rec.Body(), rec.Tags())
+	}
+	if v, _ := message.Property(rec.Properties(), message.PropertyCluster); string(v) != "DefaultCluster" {
+		t.Fatalf("CLUSTER property %q", v)
+	}
+}
+
+// TestSendRefusals: what a broken or hostile send gets.
+func TestSendRefusals(t *testing.T) {
+	b, cl := testBroker(t, "maxMessageSize=1024", nil)
+	sendOne(t, cl, b.Addr(), "TopicR", 0, "creates the topic")
+	send := func(mod func(*protocol.SendMessageRequestHeader, *protocol.Command)) *protocol.Command {
+		var cmd protocol.Command
+		cmd.NewRequest(protocol.SendMessage)
+		h := protocol.SendMessageRequestHeader{ProducerGroup: []byte("pg"), Topic: []byte("TopicR"), DefaultTopic: []byte("TBW102"),
+			DefaultTopicQueueNums: 4, QueueID: 0, BornTimestamp: time.Now().UnixMilli()}
+		cmd.Body = []byte("x")
+		mod(&h, &cmd)
+		h.EncodeFor(protocol.SendMessage, &cmd.Ext)
+		return invoke(t, cl, b.Addr(), &cmd)
+	}
+	cases := []struct {
+		name   string
+		mod    func(*protocol.SendMessageRequestHeader, *protocol.Command)
+		code   protocol.ResponseCode
+		remark string
+	}{
+		{"body over maxMessageSize", func(_ *protocol.SendMessageRequestHeader, c *protocol.Command) { c.Body = make([]byte, 1025) },
+			protocol.MessageIllegal, "maxMessageSize"},
+		{"queue out of range", func(h *protocol.SendMessageRequestHeader, _ *protocol.Command) { h.QueueID = 9 },
+			protocol.SystemError, "queueId[9] is illegal"},
+		{"bad topic name", func(h *protocol.SendMessageRequestHeader, _ *protocol.Command) { h.Topic = []byte("a/b") },
+			protocol.SystemError, "illegal characters"},
+		{"system topic", func(h *protocol.SendMessageRequestHeader, _ *protocol.Command) { h.Topic = []byte("SCHEDULE_TOPIC_XXXX") },
+			protocol.NoPermission, "SCHEDULE_TOPIC_XXXX"},
+	}
+	for _, c := range cases {
+		resp := send(c.mod)
+		if resp.Code != int32(c.code) || !strings.Contains(string(resp.Remark), c.remark) {
+			t.Errorf("%s: code %d %q, want %d containing %q", c.name, resp.Code, resp.Remark, c.code, c.remark)
+		}
+	}
+	// A header without its required fields.
+	var cmd protocol.Command
+	cmd.NewRequest(protocol.SendMessage)
+	cmd.Ext.AddString("topic", "TopicR")
+	if resp := invoke(t, cl, b.Addr(), &cmd); resp.Code != int32(protocol.SystemError) || !strings.Contains(string(resp.Remark), "header") {
+		t.Errorf("header without fields: code %d %q", resp.Code, resp.Remark)
+	}
+	// The broker still serves.
+	sendOne(t, cl, b.Addr(), "TopicR", 1, "still fine")
+}
+
+// TestSyncFlushTimeout: under SYNC_FLUSH a send is answered only after its
+// record is durable; a flush that does not finish within syncFlushTimeout
+// is answered FLUSH_DISK_TIMEOUT (never SUCCESS), and the broker goes on
+// once the disk answers again.
+func TestSyncFlushTimeout(t *testing.T) {
+	var stall atomic.Bool
+	release := make(chan struct{})
+	fs := errorfs.New()
+	fs.Inject(errorfs.InjectorFunc(func(c errorfs.Call) error {
+		if c.Op == errorfs.OpSync && strings.Contains(c.Path, "/commitlog/") && stall.Load() {
+			<-release // a disk that does not answer
+		}
+		return nil
+	}))
+	b, cl := testBroker(t, "flushDiskType=SYNC_FLUSH\nsyncFlushTimeout=1000", func(ec *engine.Config) {
+		ec.CommitLog.SegmentSize = 1 << 20 // errorfs syncs copy the mapping: keep it small
+		// errorfs reads mappings in Go when it syncs: a checkpoint syncing
+		// consume queues the dispatcher writes is a race to -race (not on a
+		// real file system).
+		ec.CheckpointInterval = time.Hour
+		ec.FS = fs
+		ec.Dir = "/store"
+	})
+	defer close(release)
+	sendOne(t, cl, b.Addr(), "TopicS", 0, "durable")
+
+	stall.Store(true)
+	var cmd protocol.Command
+	cmd.NewRequest(protocol.SendMessage)
+	h := protocol.SendMessageRequestHeader{ProducerGroup: []byte("pg"), Topic: []byte("TopicS"), DefaultTopic: []byte("TBW102"),
+		DefaultTopicQueueNums: 4, QueueID: 0, BornTimestamp: time.Now().UnixMilli()}
+	h.EncodeFor(protocol.SendMessage, &cmd.Ext)
+	cmd.Body = []byte("stuck")
+	start := time.Now()
+	resp := invoke(t, cl, b.Addr(), &cmd)
+	if resp.Code != int32(protocol.FlushDiskTimeout) {
+		t.Fatalf("send during a stalled flush: code %d %q, want FLUSH_DISK_TIMEOUT", resp.Code, resp.Remark)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("answered after %v, before syncFlushTimeout", d)
+	}
+	stall.Store(false)
+	release <- struct{}{} // the stalled fdatasync returns
+	sendOne(t, cl, b.Addr(), "TopicS", 0, "after")
+}
