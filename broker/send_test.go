@@ -81,7 +81,9 @@ func TestSendRefusals(t *testing.T) {
 			protocol.SystemError, "queueId[9] is illegal"},
 		{"bad topic name", func(h *protocol.SendMessageRequestHeader, _ *protocol.Command) { h.Topic = []byte("a/b") },
 			protocol.SystemError, "illegal characters"},
-		{"system topic", func(h *protocol.SendMessageRequestHeader, _ *protocol.Command) { h.Topic = []byte("SCHEDULE_TOPIC_XXXX") },
+		{"system topic", func(h *protocol.SendMessageRequestHeader, _ *protocol.Command) {
+			h.Topic = []byte("SCHEDULE_TOPIC_XXXX")
+		},
 			protocol.NoPermission, "SCHEDULE_TOPIC_XXXX"},
 	}
 	for _, c := range cases {
