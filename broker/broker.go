@@ -53,6 +53,7 @@ type Broker struct {
 	persists []*group.Persister
 
 	holds *holds
+	sched *scheduler
 
 	// addr is brokerIP1:port, the address registered with the name
 	// servers; storeHost the same as a message.Host, written into records
@@ -121,10 +122,14 @@ func New(cfg *conf.Config, opts Options) (*Broker, error) {
 	if err := b.subs.Load(b.configPath("subscriptionGroup.json")); err != nil {
 		return nil, err
 	}
+	b.sched = newScheduler(b, cfg.DelayLevels, b.configPath("delayOffset.json"))
+	if err := b.sched.load(); err != nil {
+		return nil, err
+	}
 
 	ecfg := cfg.EngineConfig()
 	ecfg.Logger = b.log
-	ecfg.Notify = b.holds.notify
+	ecfg.Notify = b.notify
 	if opts.Clock != nil {
 		ecfg.Clock = opts.Clock
 	}
@@ -186,6 +191,8 @@ func (b *Broker) Start() error {
 			return b.subs.Persist(b.configPath("subscriptionGroup.json"))
 		}, b.log))
 	b.holds.start()
+	b.sched.start()
+	b.persists = append(b.persists, group.StartPersister(10*time.Second, b.sched.persist, b.log))
 	b.wg.Add(1)
 	go b.housekeeping()
 	b.reg.start()
@@ -212,6 +219,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		errs = append(errs, b.srv.Shutdown(ctx))
 	}
 	b.wg.Wait()
+	errs = append(errs, b.sched.stop())
 	for _, p := range b.persists {
 		errs = append(errs, p.Close())
 	}
@@ -245,4 +253,14 @@ func (b *Broker) housekeeping() {
 			b.locks.Expire(b.now())
 		}
 	}
+}
+
+// notify is the engine's Config.Notify: (topic, queueID) has records up to
+// maxOffset. It wakes the parked pulls of that queue and, for the schedule
+// topic, the scheduler. It runs on the dispatcher goroutine.
+func (b *Broker) notify(topic string, queueID int32, maxOffset int64) {
+	if topic == topics.TopicSchedule {
+		b.sched.kick()
+	}
+	b.holds.notify(topic, queueID, maxOffset)
 }

@@ -24,6 +24,7 @@ func (b *Broker) register(srv *netio.Server) {
 		protocol.SearchOffsetByTimestamp: b.searchOffset,
 		protocol.GetEarliestMsgStoreTime: b.earliestStoreTime,
 		protocol.LockBatchMQ:             b.lockBatch,
+		protocol.ConsumerSendMsgBack:     b.consumerSendMsgBack,
 		protocol.UnlockBatchMQ:           b.unlockBatch,
 	} {
 		srv.Register(code, h)

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -21,11 +22,14 @@ type sendScratch struct {
 	h     protocol.SendMessageRequestHeader
 	f     message.Fields
 	props []byte
+	delay []byte // properties rewritten for a delay level
 	items []message.Fields
 	msgID []byte
 }
 
 var sendPool = sync.Pool{New: func() any { return new(sendScratch) }}
+
+var retryPrefix = []byte(topics.RetryTopicPrefix)
 
 // send serves SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and
 // SEND_BATCH_MESSAGE (320).
@@ -93,6 +97,15 @@ func (b *Broker) send(req *netio.Request) {
 			SysFlag: h.SysFlag, BornTimestamp: h.BornTimestamp, BornHost: born, StoreHost: *storeHost,
 			ReconsumeTimes: h.ReconsumeTimes, Body: cmd.Body, Properties: s.props,
 		}
+		if bytes.HasPrefix(h.Topic, retryPrefix) {
+			topic, q, err := b.retryToDLQ(string(h.Topic), qid, h.ReconsumeTimes, h.HasMaxReconsumeTimes, h.MaxReconsumeTimes)
+			if err != nil {
+				replyErr(req, err)
+				return
+			}
+			s.f.Topic, s.f.QueueID = []byte(topic), q
+		}
+		s.delay, _ = b.applyDelay(&s.f, s.delay[:0])
 		res, err = b.store.Append(&s.f)
 	}
 	if err != nil {
