@@ -15,6 +15,8 @@ package broker
 //	admin_message.go  VIEW_MESSAGE_BY_ID (33), QUERY_MESSAGE (12)
 //	admin_runtime.go  GET_BROKER_RUNTIME_INFO (28), GET_BROKER_CONFIG (26),
 //	                  UPDATE_BROKER_CONFIG (25)
+//	admin_client.go   GET_CONSUMER_RUNNING_INFO (307), CONSUME_MESSAGE_DIRECTLY (309),
+//	                  relayed to one consumer client
 //
 // Like every handler these run on the event loops and never block. A change
 // that must reach the disk before it is acknowledged (topic and
@@ -71,6 +73,9 @@ func (b *Broker) registerAdmin(srv *netio.Server) {
 		protocol.GetBrokerRuntimeInfo: a.runtimeInfo,
 		protocol.GetBrokerConfig:      a.brokerConfig,
 		protocol.UpdateBrokerConfig:   a.updateBrokerConfig,
+
+		protocol.GetConsumerRunningInfo: a.consumerRunningInfo,
+		protocol.ConsumeMessageDirectly: a.consumeMessageDirectly,
 	} {
 		srv.Register(code, h)
 	}

@@ -17,26 +17,42 @@ import (
 // brokerVersionDesc is the MQVersion name of protocol.CurrentVersion.
 const brokerVersionDesc = "V4_9_4"
 
-// runtimeInfo serves GET_BROKER_RUNTIME_INFO (28): a KVTable of the keys
-// mqadmin brokerStatus and clusterList read, from the engine's metrics:
+// runtimeInfo serves GET_BROKER_RUNTIME_INFO (28): a KVTable with every
+// key 4.9.4's AdminBrokerProcessor.prepareRuntimeInfo and
+// DefaultMessageStore.getRuntimeInfo write, because the tools parse some
+// of them without a null check (mqadmin clusterList splits putTps and
+// getTransferedTps, the dashboard splits getTotalTps and parses
+// msgPutTotalTodayNow; a missing key is a stack trace or an exception).
+// From the engine's metrics:
 //
 //	brokerVersionDesc, brokerVersion   V4_9_4, 401
 //	bootTimestamp, runtime             when the broker started (ms), uptime
 //	commitLogDiskRatio,                used fraction (0..1) of the file
 //	consumeQueueDiskRatio              system holding storePathRootDir
 //	commitLogMinOffset/MaxOffset       first and next commit-log offsets
+//	earliestMessageTimeStamp           store time of the first record (left
+//	                                   out while the commit log is empty,
+//	                                   which clusterList reads as 0 hours)
 //	dispatchBehindBytes                bytes not yet in consume queues
 //	putMessageTimesTotal/SizeTotal     records and bytes appended since boot
+//	putMessageAverageSize              their ratio
 //	msgPutTotalTodayNow                the same count (see below)
 //	putTps                             "a b c": the average since boot, 3 times
-//	remainHowManyDataToFlush           bytes written but not yet flushed
-//	pageCacheLockTimeMills             always 0 (appends hold no page-cache lock)
+//	remainHowManyDataToFlush           bytes written but not yet flushed, in
+//	                                   Java's "1.5 KiB" form
+//	commitLogDirCapacity               "Total : 40.0 GiB, Free : 12.1 GiB."
+//	*ThreadPoolQueueCapacity           the configured (unused) capacities
 //
 // NB: Java's msgPutTotal* and putTps are per day and per 10 s/1 min/10 min
 // window. Quiver keeps totals only: msgPutTotalTodayNow is the total since
 // boot with both *Morning counts 0, and the three putTps values are the
-// average since boot. Read-side counts (msgGet*, getTransferedTps) are
-// left out rather than reported as 0.
+// average since boot. Quiver counts no reads and has no thread-pool
+// queues (requests are handled on the event loops), so the read-side
+// counts and rates (msgGet*, get*Tps), the queue sizes and head wait
+// times and pageCacheLockTimeMills (appends hold no page-cache lock) are
+// 0: the keys are there because the tools parse them. The
+// put latency keys are left out (Java omits putMessageDistributeTime
+// until its first minute too).
 func (a *admin) runtimeInfo(req *netio.Request) {
 	m := a.store.Metrics()
 	now := a.now()
@@ -47,29 +63,85 @@ func (a *admin) runtimeInfo(req *netio.Request) {
 		tps = float64(m.CommitLog.Appends) / s
 	}
 	tpsText := fmt.Sprintf("%.2f %.2f %.2f", tps, tps, tps)
+	const zeroTps = "0.00 0.00 0.00"
+	avgSize := 0.0
+	if m.CommitLog.Appends > 0 {
+		avgSize = float64(m.CommitLog.Bytes) / float64(m.CommitLog.Appends)
+	}
 	t := map[string]string{
-		"brokerVersionDesc":           brokerVersionDesc,
-		"brokerVersion":               strconv.Itoa(int(protocol.CurrentVersion)),
-		"bootTimestamp":               itoa(a.boot.UnixMilli()),
-		"runtime":                     uptimeText(up),
-		"commitLogDiskRatio":          ratio,
-		"consumeQueueDiskRatio":       ratio,
-		"commitLogMinOffset":          itoa(m.MinOffset),
-		"commitLogMaxOffset":          itoa(m.Wrote),
-		"dispatchBehindBytes":         itoa(m.DispatchLag),
-		"pageCacheLockTimeMills":      "0",
-		"putMessageTimesTotal":        itoa(m.CommitLog.Appends),
-		"putMessageSizeTotal":         itoa(m.CommitLog.Bytes),
-		"msgPutTotalYesterdayMorning": "0",
-		"msgPutTotalTodayMorning":     "0",
-		"msgPutTotalTodayNow":         itoa(m.CommitLog.Appends),
-		"putTps":                      tpsText,
-		"remainHowManyDataToFlush":    itoa(max(m.Wrote-m.Flushed, 0)),
+		"brokerVersionDesc":               brokerVersionDesc,
+		"brokerVersion":                   strconv.Itoa(int(protocol.CurrentVersion)),
+		"bootTimestamp":                   itoa(a.boot.UnixMilli()),
+		"runtime":                         uptimeText(up),
+		"commitLogDiskRatio":              ratio,
+		"consumeQueueDiskRatio":           ratio,
+		"commitLogMinOffset":              itoa(m.MinOffset),
+		"commitLogMaxOffset":              itoa(m.Wrote),
+		"dispatchBehindBytes":             itoa(m.DispatchLag),
+		"pageCacheLockTimeMills":          "0",
+		"putMessageTimesTotal":            itoa(m.CommitLog.Appends),
+		"putMessageSizeTotal":             itoa(m.CommitLog.Bytes),
+		"putMessageAverageSize":           strconv.FormatFloat(avgSize, 'f', -1, 64),
+		"msgPutTotalYesterdayMorning":     "0",
+		"msgPutTotalTodayMorning":         "0",
+		"msgPutTotalTodayNow":             itoa(m.CommitLog.Appends),
+		"msgGetTotalYesterdayMorning":     "0",
+		"msgGetTotalTodayMorning":         "0",
+		"msgGetTotalTodayNow":             "0",
+		"putTps":                          tpsText,
+		"getFoundTps":                     zeroTps,
+		"getMissTps":                      zeroTps,
+		"getTotalTps":                     zeroTps,
+		"getTransferedTps":                zeroTps,
+		"remainHowManyDataToFlush":        humanBytes(uint64(max(m.Wrote-m.Flushed, 0))),
+		"remainTransientStoreBufferNumbs": "2147483647", // Java's value with no transient store pool
+
+		"sendThreadPoolQueueSize":               "0",
+		"pullThreadPoolQueueSize":               "0",
+		"queryThreadPoolQueueSize":              "0",
+		"EndTransactionQueueSize":               "0",
+		"sendThreadPoolQueueHeadWaitTimeMills":  "0",
+		"pullThreadPoolQueueHeadWaitTimeMills":  "0",
+		"queryThreadPoolQueueHeadWaitTimeMills": "0",
+		"startAcceptSendRequestTimeStamp":       "0",
+	}
+	for key, confKey := range map[string]string{
+		"sendThreadPoolQueueCapacity":           "sendThreadPoolQueueCapacity",
+		"pullThreadPoolQueueCapacity":           "pullThreadPoolQueueCapacity",
+		"queryThreadPoolQueueCapacity":          "queryThreadPoolQueueCapacity",
+		"EndTransactionThreadPoolQueueCapacity": "endTransactionPoolQueueCapacity",
+		"startAcceptSendRequestTimeStamp":       "startAcceptSendRequestTimeStamp",
+	} {
+		if v, ok := a.cfg.Value(confKey); ok {
+			t[key] = v
+		}
 	}
 	if m.Disk.Total > 0 {
 		t["commitLogDirCapacity"] = fmt.Sprintf("Total : %s, Free : %s.", humanBytes(m.Disk.Total), humanBytes(m.Disk.Free))
 	}
+	if ts, ok := a.earliestStoreTime(m.MinOffset, m.Wrote); ok {
+		t["earliestMessageTimeStamp"] = itoa(ts)
+	}
 	a.replyBody(req, protocol.KVTable{Table: t})
+}
+
+// earliestStoreTime returns the store time (ms) of the record at the
+// commit log's first offset minOff (a segment start, so never a filler),
+// and false when the log holds no record below wrote or it cannot be
+// read. A read of the mapping: it does not block.
+func (a *admin) earliestStoreTime(minOff, wrote int64) (int64, bool) {
+	if minOff < 0 || minOff >= wrote {
+		return 0, false
+	}
+	rec, pin, err := a.store.ReadByPhys(minOff)
+	if err != nil {
+		return 0, false
+	}
+	defer pin.Release()
+	if rec.IsFiller() {
+		return 0, false
+	}
+	return rec.StoreTimestamp(), true
 }
 
 // uptimeText formats d as Java's StoreStatsService runtime:

@@ -566,7 +566,8 @@ func TestAdminMalformed(t *testing.T) {
 		protocol.GetAllSubscriptionGroupConfig, protocol.DeleteSubscriptionGroup, protocol.GetConsumerConnectionList,
 		protocol.GetProducerConnectionList, protocol.GetConsumeStats, protocol.GetAllConsumerOffset,
 		protocol.CloneGroupOffset, protocol.ViewMessageByID, protocol.QueryMessage, protocol.GetBrokerRuntimeInfo,
-		protocol.GetBrokerConfig, protocol.UpdateBrokerConfig,
+		protocol.GetBrokerConfig, protocol.UpdateBrokerConfig, protocol.GetConsumerRunningInfo,
+		protocol.ConsumeMessageDirectly,
 	} {
 		for _, body := range [][]byte{nil, []byte("\x00{[garbage"), bytes.Repeat([]byte("{"), 10000)} {
 			resp := e.call(code, nil, body)
