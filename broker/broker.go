@@ -54,6 +54,7 @@ type Broker struct {
 
 	holds *holds
 	sched *scheduler
+	tx    *txChecker
 
 	// addr is brokerIP1:port, the address registered with the name
 	// servers; storeHost the same as a message.Host, written into records
@@ -142,6 +143,11 @@ func New(cfg *conf.Config, opts Options) (*Broker, error) {
 	if rep := b.store.Report(); rep != nil && rep.Err() != nil {
 		b.log.Error("commit log recovery found corrupt ranges; the records in them are not served", "err", rep.Err())
 	}
+	b.tx = newTxChecker(b, b.configPath("transCheck.json"))
+	if err := b.tx.load(); err != nil {
+		_ = b.store.Close()
+		return nil, err
+	}
 	b.log.Info("store opened", "dir", ecfg.Dir, "unclean", b.store.Unclean(), "start", b.store.StartTime())
 	return b, nil
 }
@@ -192,6 +198,7 @@ func (b *Broker) Start() error {
 		}, b.log))
 	b.holds.start()
 	b.sched.start()
+	b.tx.start()
 	b.persists = append(b.persists, group.StartPersister(10*time.Second, b.sched.persist, b.log))
 	b.wg.Add(1)
 	go b.housekeeping()
@@ -219,7 +226,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		errs = append(errs, b.srv.Shutdown(ctx))
 	}
 	b.wg.Wait()
-	errs = append(errs, b.sched.stop())
+	errs = append(errs, b.sched.stop(), b.tx.stop())
 	for _, p := range b.persists {
 		errs = append(errs, p.Close())
 	}

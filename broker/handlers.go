@@ -25,6 +25,7 @@ func (b *Broker) register(srv *netio.Server) {
 		protocol.GetEarliestMsgStoreTime: b.earliestStoreTime,
 		protocol.LockBatchMQ:             b.lockBatch,
 		protocol.ConsumerSendMsgBack:     b.consumerSendMsgBack,
+		protocol.EndTransaction:          b.endTransaction,
 		protocol.UnlockBatchMQ:           b.unlockBatch,
 	} {
 		srv.Register(code, h)

@@ -105,7 +105,14 @@ func (b *Broker) send(req *netio.Request) {
 			}
 			s.f.Topic, s.f.QueueID = []byte(topic), q
 		}
-		s.delay, _ = b.applyDelay(&s.f, s.delay[:0])
+		var prepared bool
+		if s.delay, prepared, err = b.applyPrepared(&s.f, s.delay[:0]); err != nil {
+			replyErr(req, err)
+			return
+		}
+		if !prepared {
+			s.delay, _ = b.applyDelay(&s.f, s.delay)
+		}
 		res, err = b.store.Append(&s.f)
 	}
 	if err != nil {
