@@ -81,10 +81,15 @@ func sendOne(t *testing.T, cl *netio.Client, addr, topic string, qid int32, body
 
 func subscribe(t *testing.T, cl *netio.Client, addr, group, topic string) {
 	t.Helper()
+	subscribeExpr(t, cl, addr, group, topic, "*")
+}
+
+func subscribeExpr(t *testing.T, cl *netio.Client, addr, group, topic, expr string) {
+	t.Helper()
 	hb := protocol.HeartbeatData{ClientID: "127.0.0.1@lp", ConsumerDataSet: []protocol.ConsumerData{{
 		GroupName: group, ConsumeType: "CONSUME_PASSIVELY", MessageModel: protocol.MessageModelClustering,
 		ConsumeFromWhere:    "CONSUME_FROM_FIRST_OFFSET",
-		SubscriptionDataSet: []protocol.SubscriptionData{{Topic: topic, SubString: "*", ExpressionType: "TAG"}},
+		SubscriptionDataSet: []protocol.SubscriptionData{{Topic: topic, SubString: expr, ExpressionType: "TAG", SubVersion: time.Now().UnixNano()}},
 	}}}
 	body, err := protocol.MarshalBody(hb)
 	if err != nil {
@@ -249,4 +254,49 @@ func (c *captureReplier) ReplyParts(cmd *protocol.Command, _ [][]byte, done func
 		done(nil)
 	}
 	return nil
+}
+
+// TestPullNoMatch: records the group's tag filter refuses are skipped: a
+// pull that does not wait is answered PULL_RETRY_IMMEDIATELY with the next
+// offset past them (RocketMQ's NO_MATCHED_MESSAGE answer), as is a parked
+// pull whose wait ends with only refused records.
+func TestPullNoMatch(t *testing.T) {
+	b, cl := pollBroker(t)
+	const topic, group = "TopicNoMatch", "cg_nomatch"
+	for i := 0; i < 3; i++ {
+		sendOne(t, cl, b.Addr(), topic, 0, "tagged A") // sendOne tags TagA
+	}
+	subscribeExpr(t, cl, b.Addr(), group, topic, "TagB")
+	waitDispatchedTo(t, b, topic, 0, 3)
+	for _, wait := range []time.Duration{0, 300 * time.Millisecond} {
+		cmd := pullCmd(group, topic, 0, 0, wait)
+		if wait == 0 {
+			var h protocol.PullMessageRequestHeader
+			if err := h.Decode(&cmd.Ext); err != nil {
+				t.Fatal(err)
+			}
+			h.SysFlag = 0
+			cmd.Ext = protocol.ExtFields{}
+			h.Encode(&cmd.Ext)
+		}
+		resp := invoke(t, cl, b.Addr(), cmd)
+		var rh protocol.PullMessageResponseHeader
+		if err := rh.Decode(&resp.Ext); err != nil {
+			t.Fatal(err)
+		}
+		if resp.Code != int32(protocol.PullRetryImmediately) || rh.NextBeginOffset != 3 {
+			t.Fatalf("wait %v: code %d %q next %d, want PULL_RETRY_IMMEDIATELY next 3", wait, resp.Code, resp.Remark, rh.NextBeginOffset)
+		}
+	}
+}
+
+func waitDispatchedTo(t *testing.T, b *Broker, topic string, qid int32, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.store.MaxOffset(topic, qid) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/%d: %d entries after 5 s, want %d", topic, qid, b.store.MaxOffset(topic, qid), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -20,6 +20,7 @@ type pullTask struct {
 	topic    string
 	qid      int32
 	offset   int64 // where the next read starts; a parked pull advances it past records its filter refused
+	skipped  bool  // offset was advanced past refused records
 	maxMsgs  int
 	maxBytes int
 	sub      *group.Subscription // nil: every record
@@ -174,6 +175,7 @@ func (b *Broker) serve(t *pullTask, r replier, resp *protocol.Command) bool {
 	case engine.NoMatchedMessage:
 		// Records were scanned and refused: the pull waits from past them.
 		t.offset = res.NextBeginOffset
+		t.skipped = true
 	}
 	// NO_MESSAGE_IN_QUEUE, OFFSET_OVERFLOW_ONE, OFFSET_FOUND_NULL,
 	// NO_MATCHED_MESSAGE: nothing to send yet.
@@ -187,13 +189,21 @@ func (b *Broker) serve(t *pullTask, r replier, resp *protocol.Command) bool {
 	return false
 }
 
-// answerEmpty answers t with PULL_NOT_FOUND at its current offset (the
-// end of a long poll, or a pull that did not ask to wait).
+// answerEmpty answers t with nothing at its current offset (the end of a
+// long poll, or a pull that did not ask to wait): PULL_RETRY_IMMEDIATELY
+// if the offset moved past records the filter refused (RocketMQ's answer
+// to NO_MATCHED_MESSAGE: the client moves on at once), else
+// PULL_NOT_FOUND.
 func (b *Broker) answerEmpty(t *pullTask, r replier, resp *protocol.Command) {
 	minOff, maxOff := b.store.MinOffset(t.topic, t.qid), b.store.MaxOffset(t.topic, t.qid)
 	rh := protocol.PullMessageResponseHeader{NextBeginOffset: t.offset, MinOffset: minOff, MaxOffset: maxOff}
-	resp.Code = int32(protocol.PullNotFound)
-	resp.SetRemark("OFFSET_OVERFLOW_ONE")
+	if t.skipped {
+		resp.Code = int32(protocol.PullRetryImmediately)
+		resp.SetRemark("NO_MATCHED_MESSAGE")
+	} else {
+		resp.Code = int32(protocol.PullNotFound)
+		resp.SetRemark("OFFSET_OVERFLOW_ONE")
+	}
 	rh.Encode(&resp.Ext)
 	_ = r.Reply(resp)
 }
