@@ -55,6 +55,7 @@ type Broker struct {
 	holds *holds
 	sched *scheduler
 	tx    *txChecker
+	timer *timerService
 
 	// addr is brokerIP1:port, the address registered with the name
 	// servers; storeHost the same as a message.Host, written into records
@@ -143,6 +144,10 @@ func New(cfg *conf.Config, opts Options) (*Broker, error) {
 	if rep := b.store.Report(); rep != nil && rep.Err() != nil {
 		b.log.Error("commit log recovery found corrupt ranges; the records in them are not served", "err", rep.Err())
 	}
+	if b.timer, err = openTimerService(b); err != nil {
+		_ = b.store.Close()
+		return nil, err
+	}
 	b.tx = newTxChecker(b, b.configPath("transCheck.json"))
 	if err := b.tx.load(); err != nil {
 		_ = b.store.Close()
@@ -199,6 +204,7 @@ func (b *Broker) Start() error {
 	b.holds.start()
 	b.sched.start()
 	b.tx.start()
+	b.timer.start()
 	b.persists = append(b.persists, group.StartPersister(10*time.Second, b.sched.persist, b.log))
 	b.wg.Add(1)
 	go b.housekeeping()
@@ -226,7 +232,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		errs = append(errs, b.srv.Shutdown(ctx))
 	}
 	b.wg.Wait()
-	errs = append(errs, b.sched.stop(), b.tx.stop())
+	errs = append(errs, b.sched.stop(), b.tx.stop(), b.timer.stop())
 	for _, p := range b.persists {
 		errs = append(errs, p.Close())
 	}
@@ -266,8 +272,11 @@ func (b *Broker) housekeeping() {
 // maxOffset. It wakes the parked pulls of that queue and, for the schedule
 // topic, the scheduler. It runs on the dispatcher goroutine.
 func (b *Broker) notify(topic string, queueID int32, maxOffset int64) {
-	if topic == topics.TopicSchedule {
+	switch topic {
+	case topics.TopicSchedule:
 		b.sched.kick()
+	case timerTopic:
+		b.timer.kick()
 	}
 	b.holds.notify(topic, queueID, maxOffset)
 }

@@ -252,23 +252,33 @@ func (s *scheduler) advance(level int, next int64) {
 // redeliver appends the delayed record to its real topic and queue: DELAY
 // removed, WAIT=false, everything else kept (spec 5.3).
 func (s *scheduler) redeliver(rec message.Record) error {
+	return s.b.restoreReal(rec, message.PropertyDelayTimeLevel)
+}
+
+// restoreReal appends a record parked on a system topic (delay levels,
+// timer) to the topic and queue in its REAL_TOPIC and REAL_QID properties,
+// with the drop properties removed and WAIT=false; the rest (body, flag,
+// sysFlag, born time and host, store host, reconsume count, the other
+// properties) is kept. A record without them is logged and dropped; one
+// whose real topic is the transaction half topic is dropped (spec 5.3).
+func (b *Broker) restoreReal(rec message.Record, drop ...string) error {
 	var f message.Fields
 	rec.Fields(&f)
 	realTopic, ok := message.Property(f.Properties, message.PropertyRealTopic)
 	qidText, ok2 := message.Property(f.Properties, message.PropertyRealQueueID)
 	qid, err := strconv.Atoi(unsafeString(qidText))
 	if !ok || !ok2 || err != nil || len(realTopic) == 0 {
-		s.b.log.Error("delayed message without REAL_TOPIC/REAL_QID dropped", "phys", rec.PhysicalOffset())
+		b.log.Error("parked message without REAL_TOPIC/REAL_QID dropped", "topic", string(f.Topic), "phys", rec.PhysicalOffset())
 		return nil
 	}
 	if string(realTopic) == topics.TopicTransHalf {
-		return nil // spec 5.3: never deliver into the half topic
+		return nil
 	}
-	props := message.AppendPropertiesExcept(nil, f.Properties, message.PropertyDelayTimeLevel, message.PropertyWaitStoreMsgOK)
+	props := message.AppendPropertiesExcept(nil, f.Properties, append(drop, message.PropertyWaitStoreMsgOK)...)
 	props = message.AppendProperty(props, message.PropertyWaitStoreMsgOK, "false")
 	f.Topic = realTopic
 	f.QueueID = int32(qid)
 	f.Properties = props
-	_, err = s.b.store.Append(&f)
+	_, err = b.store.Append(&f)
 	return err
 }

@@ -111,7 +111,14 @@ func (b *Broker) send(req *netio.Request) {
 			return
 		}
 		if !prepared {
-			s.delay, _ = b.applyDelay(&s.f, s.delay)
+			var timed bool
+			if s.delay, timed, err = b.applyTimer(&s.f, s.delay); err != nil {
+				replyErr(req, err)
+				return
+			}
+			if !timed {
+				s.delay, _ = b.applyDelay(&s.f, s.delay)
+			}
 		}
 		res, err = b.store.Append(&s.f)
 	}
