@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quivermq/quiver/broker/conf"
+	"github.com/quivermq/quiver/broker/filter"
 	"github.com/quivermq/quiver/broker/group"
 	"github.com/quivermq/quiver/broker/topics"
 	"github.com/quivermq/quiver/engine"
@@ -92,6 +93,13 @@ func New(cfg *conf.Config, opts Options) (*Broker, error) {
 	gcfg.ClientExpiry = cfg.ClientChannelMaxIdleTime
 	gcfg.Now = opts.Clock
 	gcfg.Logger = b.log
+	gcfg.CompileSQL92 = func(expr string) (any, error) {
+		e, err := filter.Compile(expr)
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
 	b.clients = group.NewRegistry(gcfg)
 	b.offsets = group.NewOffsets(gcfg)
 	b.subs = group.NewSubscriptionGroups(gcfg)

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/quivermq/quiver/broker/group"
 	"github.com/quivermq/quiver/broker/topics"
 	"github.com/quivermq/quiver/netio"
 	"github.com/quivermq/quiver/protocol"
@@ -197,4 +198,23 @@ func (b *Broker) replyBody(req *netio.Request, v any) {
 	resp := req.Response(protocol.Success)
 	resp.Body = data
 	_ = req.Reply(resp)
+}
+
+// checkClientConfig serves CHECK_CLIENT_CONFIG (46), which the Java client
+// sends at start: a SQL92 subscription is refused here, before any pull,
+// when the broker does not filter by SQL92 or the expression does not
+// parse.
+func (b *Broker) checkClientConfig(req *netio.Request) {
+	var body protocol.CheckClientRequestBody
+	if err := protocol.UnmarshalBody(req.Command().Body, &body); err != nil {
+		_ = req.ReplyCode(protocol.SystemError, "bad CHECK_CLIENT_CONFIG body: "+err.Error())
+		return
+	}
+	sd := body.SubscriptionData
+	sub := group.NewSubscription(sd.Topic, sd.SubString, sd.ExpressionType, sd.SubVersion)
+	if _, code, remark := b.sqlFilter(sub); code != protocol.Success {
+		_ = req.ReplyCode(code, remark)
+		return
+	}
+	_ = req.ReplyCode(protocol.Success, "")
 }

@@ -26,6 +26,7 @@ func (b *Broker) register(srv *netio.Server) {
 		protocol.LockBatchMQ:             b.lockBatch,
 		protocol.ConsumerSendMsgBack:     b.consumerSendMsgBack,
 		protocol.EndTransaction:          b.endTransaction,
+		protocol.CheckClientConfig:       b.checkClientConfig,
 		protocol.UnlockBatchMQ:           b.unlockBatch,
 	} {
 		srv.Register(code, h)

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quivermq/quiver/broker/filter"
 	"github.com/quivermq/quiver/broker/group"
 	"github.com/quivermq/quiver/broker/topics"
 	"github.com/quivermq/quiver/engine"
@@ -24,6 +25,7 @@ type pullTask struct {
 	maxMsgs  int
 	maxBytes int
 	sub      *group.Subscription // nil: every record
+	sql      *filter.Expr        // a SQL92 subscription's expression
 	deadline time.Time
 	answered atomic.Bool
 	idx      int // in the deadline heap; -1 when not in it
@@ -96,15 +98,16 @@ func (b *Broker) pull(req *netio.Request) {
 			return
 		}
 	}
-	if !sub.IsTag() && !sub.All() {
-		_ = req.ReplyCode(protocol.SystemError, "the broker does not support consumer to filter message by "+sub.Type)
+	sql, code, remark := b.sqlFilter(sub)
+	if code != protocol.Success {
+		_ = req.ReplyCode(code, remark)
 		return
 	}
-	if sub.All() {
-		sub = nil
+	if sql != nil || sub.All() {
+		sub = nil // no tag filter
 	}
 
-	t := &pullTask{group: groupName, topic: topic, qid: h.QueueID, offset: h.QueueOffset, sub: sub, idx: -1}
+	t := &pullTask{group: groupName, topic: topic, qid: h.QueueID, offset: h.QueueOffset, sub: sub, sql: sql, idx: -1}
 	t.maxMsgs = min(int(h.MaxMsgNums), b.cfg.MaxTransferCountOnMessageInMemory)
 	t.maxBytes = b.cfg.MaxTransferBytesOnMessageInMemory
 	if h.MaxMsgBytes > 0 {
@@ -148,8 +151,12 @@ func (b *Broker) serve(t *pullTask, r replier, resp *protocol.Command) bool {
 		return true
 	}
 	status := res.Status
-	if status == engine.Found && t.sub != nil {
+	switch {
+	case status != engine.Found:
+	case t.sub != nil:
 		status = b.recheckTags(t.sub, res)
+	case t.sql != nil:
+		status = keepRecords(res, func(rec message.Record) bool { return t.sql.Match(rec.Properties()) })
 	}
 	rh := protocol.PullMessageResponseHeader{NextBeginOffset: res.NextBeginOffset, MinOffset: res.MinOffset, MaxOffset: res.MaxOffset}
 	switch status {
@@ -212,9 +219,16 @@ func (b *Broker) answerEmpty(t *pullTask, r replier, resp *protocol.Command) {
 // not (hash collisions), so a tag filter is exact. It returns
 // NoMatchedMessage if none is left.
 func (b *Broker) recheckTags(sub *group.Subscription, res *engine.GetResult) engine.GetStatus {
+	return keepRecords(res, func(rec message.Record) bool { return sub.MatchTag(unsafeString(rec.Tags())) })
+}
+
+// keepRecords drops the records of res that keep refuses and returns
+// NoMatchedMessage if none is left. The dropped records stay pinned until
+// res is released, which is harmless.
+func keepRecords(res *engine.GetResult, keep func(message.Record) bool) engine.GetStatus {
 	k := 0
 	for _, rec := range res.Records {
-		if sub.MatchTag(unsafeString(rec.Tags())) {
+		if keep(rec) {
 			res.Records[k] = rec
 			k++
 		}
@@ -245,4 +259,31 @@ func recordParts(recs []message.Record) [][]byte {
 		parts = append(parts, r)
 	}
 	return parts
+}
+
+// sqlFilter returns the compiled expression of a SQL92 subscription (nil
+// for a TAG one), or the response code and remark that refuse the pull:
+// SQL92 with enablePropertyFilter off, an expression that does not parse
+// (SUBSCRIPTION_PARSE_FAILED, with where and why), an unknown type.
+func (b *Broker) sqlFilter(sub *group.Subscription) (*filter.Expr, protocol.ResponseCode, string) {
+	switch {
+	case sub.IsTag() || sub.Type == "":
+		return nil, protocol.Success, ""
+	case sub.Type != protocol.ExpressionSQL92:
+		return nil, protocol.SystemError, "the broker does not support consumer to filter message by " + sub.Type
+	case !b.cfg.EnablePropertyFilter:
+		return nil, protocol.SystemError, "the broker does not support consumer to filter message by SQL92: enablePropertyFilter=false"
+	}
+	if sub.Compiled == nil && sub.CompileErr == nil {
+		// A subscription sent with the pull: compiled here, once per pull.
+		sub.Compiled, sub.CompileErr = filter.Compile(sub.Expression)
+	}
+	if sub.CompileErr != nil {
+		return nil, protocol.SubscriptionParseFailed, "parse the consumer's subscription[" + sub.Expression + "] failed: " + sub.CompileErr.Error()
+	}
+	expr, ok := sub.Compiled.(*filter.Expr)
+	if !ok {
+		return nil, protocol.SystemError, "SQL92 subscription not compiled"
+	}
+	return expr, protocol.Success, ""
 }
