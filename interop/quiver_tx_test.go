@@ -14,6 +14,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+
+	"github.com/quivermq/quiver/protocol"
 )
 
 // txListener decides by the message body: "commit-*" and "rollback-*" at
@@ -158,5 +160,39 @@ func TestQuiverTransactionSurvivesRestart(t *testing.T) {
 	want := map[string]int{"warm-0": 1, "hold-0": 1, "hold-1": 1, "hold-2": 1, "commit-after": 1}
 	if b := got.bodies(); fmt.Sprint(b) != fmt.Sprint(want) {
 		t.Fatalf("consumed %v, want %v", b, want)
+	}
+}
+
+// TestQuiverTransactionCheckMax: a transaction the producer never decides
+// is checked transactionCheckMax times, then dropped: kept on
+// TRANS_CHECK_MAX_TIME_TOPIC for operators, never delivered, never checked
+// again.
+func TestQuiverTransactionCheckMax(t *testing.T) {
+	c := startCluster(t, txConf+"\ntransactionCheckMax=2")
+	plain := c.producer("pg_txm_warm")
+	const topic = "TopicTxMax"
+	sendN(t, plain, topic, "warm", 1)
+	l := &txListener{checks: map[string]int{}}
+	p := c.txProducer("pg_txm", l)
+	if _, err := p.SendMessageInTransaction(context.Background(), primitive.NewMessage(topic, []byte("hold-forever"))); err != nil {
+		t.Fatal(err)
+	}
+	got := &received{}
+	c.pushConsumer("cg_txm", topic, consumer.MessageSelector{}, got)
+	waitFor(t, 15*time.Second, "two check-backs", func() bool { return l.checked("hold-forever") >= 2 })
+	waitFor(t, 10*time.Second, "the half message on TRANS_CHECK_MAX_TIME_TOPIC", func() bool {
+		var cmd protocol.Command
+		cmd.NewRequest(protocol.GetMaxOffset)
+		(&protocol.TopicQueueHeader{Topic: "TRANS_CHECK_MAX_TIME_TOPIC", QueueID: 0}).Encode(&cmd.Ext)
+		resp, err := invokeBroker(c.b.Addr(), &cmd)
+		var h protocol.OffsetResponseHeader
+		return err == nil && resp.Code == 0 && h.Decode(&resp.Ext) == nil && h.Offset == 1
+	})
+	time.Sleep(2 * time.Second) // several more check intervals
+	if n := l.checked("hold-forever"); n != 2 {
+		t.Fatalf("checked %d times, want transactionCheckMax=2", n)
+	}
+	if b := got.bodies(); fmt.Sprint(b) != fmt.Sprint(map[string]int{"warm-0": 1}) {
+		t.Fatalf("consumed %v", b)
 	}
 }
