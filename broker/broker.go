@@ -54,6 +54,7 @@ type Broker struct {
 	persists []*group.Persister
 
 	holds *holds
+	count counters
 	sched *scheduler
 	tx    *txChecker
 	timer *timerService

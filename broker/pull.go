@@ -42,6 +42,7 @@ type replier interface {
 // the read, and the long poll when there is nothing to return.
 func (b *Broker) pull(req *netio.Request) {
 	cmd := req.Command()
+	b.count.pullRequests.Add(1)
 	var h protocol.PullMessageRequestHeader
 	if err := h.Decode(&cmd.Ext); err != nil {
 		_ = req.ReplyCode(protocol.SystemError, "bad PULL_MESSAGE header: "+err.Error())
@@ -165,6 +166,11 @@ func (b *Broker) serve(t *pullTask, r replier, resp *protocol.Command) bool {
 		resp.SetRemark("FOUND")
 		rh.Encode(&resp.Ext)
 		parts := recordParts(res.Records)
+		b.count.pullFound.Add(1)
+		b.count.pullMessages.Add(int64(len(res.Records)))
+		for _, p := range parts {
+			b.count.pullBytes.Add(int64(len(p)))
+		}
 		if err := r.ReplyParts(resp, parts, func(error) { res.Release() }); err != nil {
 			// ReplyParts calls done on its failures too.
 			b.log.Debug("pull reply", "err", err)

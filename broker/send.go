@@ -36,6 +36,7 @@ var retryPrefix = []byte(topics.RetryTopicPrefix)
 func (b *Broker) send(req *netio.Request) {
 	cmd := req.Command()
 	code := protocol.RequestCode(cmd.Code)
+	b.count.sendRequests.Add(1)
 	s := sendPool.Get().(*sendScratch)
 	defer sendPool.Put(s)
 	h := &s.h
@@ -123,9 +124,12 @@ func (b *Broker) send(req *netio.Request) {
 		res, err = b.store.Append(&s.f)
 	}
 	if err != nil {
+		b.count.sendErrors.Add(1)
 		replyErr(req, err)
 		return
 	}
+	b.count.sendMessages.Add(int64(n))
+	b.count.sendBytes.Add(int64(len(cmd.Body)))
 	s.msgID = appendMsgIDs(s.msgID[:0], *storeHost, res, n, s.items)
 	clear(s.items) // the pooled scratch must not keep the request's memory
 	if !wait {

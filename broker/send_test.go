@@ -148,3 +148,31 @@ func TestSyncFlushTimeout(t *testing.T) {
 	release <- struct{}{} // the stalled fdatasync returns
 	sendOne(t, cl, b.Addr(), "TopicS", 0, "after")
 }
+
+// TestMetrics: the broker's counters move with traffic and come out in
+// Prometheus's text format.
+func TestMetrics(t *testing.T) {
+	b, cl := pollBroker(t)
+	for i := 0; i < 3; i++ {
+		sendOne(t, cl, b.Addr(), "TopicM", 0, "m")
+	}
+	subscribe(t, cl, b.Addr(), "cg_m", "TopicM")
+	waitDispatchedTo(t, b, "TopicM", 0, 3)
+	if resp := invoke(t, cl, b.Addr(), pullCmd("cg_m", "TopicM", 0, 0, time.Second)); resp.Code != 0 {
+		t.Fatalf("pull: %d %s", resp.Code, resp.Remark)
+	}
+	var out strings.Builder
+	if err := b.WriteMetrics(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"quiver_send_requests_total 3", "quiver_send_messages_total 3", "quiver_pull_found_total 1",
+		"quiver_pull_messages_total 3", "quiver_commitlog_appends_total 3", "# TYPE quiver_commitlog_flush_seconds histogram",
+		`quiver_commitlog_flush_seconds_bucket{le="+Inf"}`} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("metrics lack %q:\n%s", line, out.String())
+		}
+	}
+	if err := b.Health(); err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+}

@@ -202,7 +202,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, opts 
 	nsAddr := cfg.NamesrvAddrString()
 	log.Info("mqbroker: serving", "broker", cfg.BrokerName, "addr", b.Addr(),
 		"store", cfg.StorePathRootDir, "namesrv", nsAddr, "embeddedNamesrv", ns != nil)
-	admin := startAdmin(cfg.AdminListenAddr, log)
+	admin := startAdmin(cfg.AdminListenAddr, b, log)
 
 	// Java's BrokerStartup prints this line; start scripts wait for it.
 	tip := fmt.Sprintf("The broker[%s, %s] boot success. serializeType=JSON", cfg.BrokerName, b.Addr())
@@ -270,12 +270,22 @@ func printKeys(w io.Writer, cfg *conf.Config, keys []string) error {
 	return tw.Flush()
 }
 
-// startAdmin serves net/http/pprof on addr (adminListenAddr) when it is
-// set. A failure to listen is logged, not fatal: the broker serves without
-// it.
-func startAdmin(addr string, log *slog.Logger) *http.Server {
+// startAdmin serves the admin HTTP endpoint on addr (adminListenAddr) when
+// it is set: net/http/pprof under /debug/pprof/, the counters in
+// Prometheus's text format at /metrics, and /healthz (200 "ok", or 503 and
+// the reason). An address without a host ("8080", ":8080") binds the
+// loopback interface only: the endpoint exposes profiles and internals, so
+// reaching it from elsewhere takes an explicit host. A failure to listen is
+// logged, not fatal: the broker serves without it.
+func startAdmin(addr string, b *broker.Broker, log *slog.Logger) *http.Server {
 	if addr == "" {
 		return nil
+	}
+	if !strings.Contains(addr, ":") {
+		addr = ":" + addr
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -288,13 +298,26 @@ func startAdmin(addr string, log *slog.Logger) *http.Server {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if err := b.WriteMetrics(w); err != nil {
+			log.Debug("mqbroker: /metrics", "err", err)
+		}
+	})
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := b.Health(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("mqbroker: admin endpoint", "err", err)
 		}
 	}()
-	log.Info("mqbroker: admin endpoint (pprof) serving", "addr", ln.Addr().String(), "path", "/debug/pprof/")
+	log.Info("mqbroker: admin endpoint (pprof) serving", "addr", ln.Addr().String(), "paths", "/debug/pprof/ /metrics /healthz")
 	return srv
 }
 
