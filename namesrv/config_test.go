@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quivermq/quiver/internal/props"
 )
 
 func settingOf(t *testing.T, ss []Setting, key string) Setting {
@@ -128,8 +130,8 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		d    int
 	}{{"", "", 0}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"listenpot", "listenport", 1}, {"same", "same", 0}} {
-		if d := editDistance(c.a, c.b); d != c.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, d, c.d)
+		if d := props.EditDistance(c.a, c.b); d != c.d {
+			t.Errorf("props.EditDistance(%q, %q) = %d, want %d", c.a, c.b, d, c.d)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/quivermq/quiver/engine"
 	"github.com/quivermq/quiver/engine/commitlog"
+	"github.com/quivermq/quiver/internal/props"
 )
 
 var testHost = Host{Name: "mq-host-1", IPv4: "10.1.2.3", Home: "/home/mq", NumCPU: 2}
@@ -642,7 +643,7 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		d    int
 	}{{"", "", 0}, {"a", "", 1}, {"kitten", "sitting", 3}, {"brokernmae", "brokername", 2}} {
-		if d := editDistance(tc.a, tc.b); d != tc.d {
+		if d := props.EditDistance(tc.a, tc.b); d != tc.d {
 			t.Errorf("%q %q: %d, want %d", tc.a, tc.b, d, tc.d)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quivermq/quiver/internal/props"
 )
 
 // Effect says whether Quiver acts on a key.
@@ -288,7 +290,7 @@ func suggest(name string) string {
 	for i := range table {
 		k := &table[i]
 		for _, n := range append([]string{k.name}, k.aliases...) {
-			if d := editDistance(ln, strings.ToLower(n)); d < bestD {
+			if d := props.EditDistance(ln, strings.ToLower(n)); d < bestD {
 				best, bestD = n, d
 			}
 		}
@@ -297,27 +299,6 @@ func suggest(name string) string {
 		return best
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // wantf builds a set error: what the value should have been.
