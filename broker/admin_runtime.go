@@ -43,14 +43,16 @@ const brokerVersionDesc = "V4_9_4"
 //	commitLogDirCapacity               "Total : 40.0 GiB, Free : 12.1 GiB."
 //	*ThreadPoolQueueCapacity           the configured (unused) capacities
 //
-// NB: Java's msgPutTotal* and putTps are per day and per 10 s/1 min/10 min
-// window. Quiver keeps totals only: msgPutTotalTodayNow is the total since
-// boot with both *Morning counts 0, and the three putTps values are the
-// average since boot. Quiver counts no reads and has no thread-pool
-// queues (requests are handled on the event loops), so the read-side
-// counts and rates (msgGet*, get*Tps), the queue sizes and head wait
-// times and pageCacheLockTimeMills (appends hold no page-cache lock) are
-// 0: the keys are there because the tools parse them. The
+// NB: Java's msgPutTotal*/msgGetTotal* and the *Tps values are per day
+// and per 10 s/1 min/10 min window. Quiver keeps totals only:
+// msgPutTotalTodayNow and msgGetTotalTodayNow are totals since boot with
+// the *Morning counts 0, and each *Tps key repeats the average since boot
+// three times (getTransferedTps: messages pulled; getFoundTps: pulls that
+// found messages; getMissTps: pulls that did not; getTotalTps: pulls).
+// Quiver has no thread-pool queues (requests are handled on the event
+// loops), so the queue sizes and head wait times and
+// pageCacheLockTimeMills (appends hold no page-cache lock) are 0: the keys
+// are there because the tools parse them. The
 // put latency keys are left out (Java omits putMessageDistributeTime
 // until its first minute too).
 func (a *admin) runtimeInfo(req *netio.Request) {
@@ -63,7 +65,14 @@ func (a *admin) runtimeInfo(req *netio.Request) {
 		tps = float64(m.CommitLog.Appends) / s
 	}
 	tpsText := fmt.Sprintf("%.2f %.2f %.2f", tps, tps, tps)
-	const zeroTps = "0.00 0.00 0.00"
+	rate := func(n int64) string {
+		r := 0.0
+		if s := up.Seconds(); s > 0 {
+			r = float64(n) / s
+		}
+		return fmt.Sprintf("%.2f %.2f %.2f", r, r, r)
+	}
+	pulls, found, got := a.count.pullRequests.Load(), a.count.pullFound.Load(), a.count.pullMessages.Load()
 	avgSize := 0.0
 	if m.CommitLog.Appends > 0 {
 		avgSize = float64(m.CommitLog.Bytes) / float64(m.CommitLog.Appends)
@@ -87,12 +96,12 @@ func (a *admin) runtimeInfo(req *netio.Request) {
 		"msgPutTotalTodayNow":             itoa(m.CommitLog.Appends),
 		"msgGetTotalYesterdayMorning":     "0",
 		"msgGetTotalTodayMorning":         "0",
-		"msgGetTotalTodayNow":             "0",
+		"msgGetTotalTodayNow":             itoa(got),
 		"putTps":                          tpsText,
-		"getFoundTps":                     zeroTps,
-		"getMissTps":                      zeroTps,
-		"getTotalTps":                     zeroTps,
-		"getTransferedTps":                zeroTps,
+		"getFoundTps":                     rate(found),
+		"getMissTps":                      rate(pulls - found),
+		"getTotalTps":                     rate(pulls),
+		"getTransferedTps":                rate(got),
 		"remainHowManyDataToFlush":        humanBytes(uint64(max(m.Wrote-m.Flushed, 0))),
 		"remainTransientStoreBufferNumbs": "2147483647", // Java's value with no transient store pool
 
