@@ -108,8 +108,18 @@ func (a *admin) refuseOnSlave(req *netio.Request) bool {
 // in effect in memory when the write fails, as in RocketMQ; the next
 // persist retries it.
 func (a *admin) answerPersisted(req *netio.Request, what string, after func()) {
+	a.answerPersistedWith(req, what, nil, after)
+}
+
+// answerPersistedWith is answerPersisted with work done on the persisting
+// goroutine once the files are written and before the answer (deleting a
+// topic's stored queues); its error is answered as the write's would be.
+func (a *admin) answerPersistedWith(req *netio.Request, what string, before func() error, after func()) {
 	r := req.Responder()
 	ok := a.persist.enqueue(func(err error) {
+		if err == nil && before != nil {
+			err = before()
+		}
 		var resp protocol.Command
 		resp.Code = int32(protocol.Success)
 		if err != nil {

@@ -79,7 +79,13 @@ func (a *admin) deleteTopic(req *netio.Request) {
 	}
 	a.offsets.RemoveTopic(h.Topic)
 	a.log.Info("topic deleted by admin", "topic", h.Topic, "existed", deleted, "from", req.RemoteAddr().String())
-	a.answerPersisted(req, "delete of topic "+h.Topic, a.kickRegistration)
+	topic := h.Topic
+	// The topic's consume queues go too (RocketMQ's cleanUnusedTopic): a
+	// topic created again under the name starts empty.
+	a.answerPersistedWith(req, "delete of topic "+topic, func() error {
+		_, err := a.store.DeleteTopic(topic)
+		return err
+	}, a.kickRegistration)
 }
 
 // allTopicConfig serves GET_ALL_TOPIC_CONFIG (21): the topic table as

@@ -176,3 +176,37 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("Health: %v", err)
 	}
 }
+
+// TestDeleteTopicForgetsMessages: DELETE_TOPIC_IN_BROKER also empties the
+// topic's queues: the topic, created again by a send, serves only the new
+// message.
+func TestDeleteTopicForgetsMessages(t *testing.T) {
+	b, cl := pollBroker(t)
+	const topic, group = "TopicDel", "cg_del"
+	for i := 0; i < 3; i++ {
+		sendOne(t, cl, b.Addr(), topic, 0, "old")
+	}
+	waitDispatchedTo(t, b, topic, 0, 3)
+	var cmd protocol.Command
+	cmd.NewRequest(protocol.DeleteTopicInBroker)
+	(&protocol.DeleteTopicRequestHeader{Topic: topic}).Encode(&cmd.Ext)
+	if resp := invoke(t, cl, b.Addr(), &cmd); resp.Code != 0 {
+		t.Fatalf("delete: %d %s", resp.Code, resp.Remark)
+	}
+	if mx := b.store.MaxOffset(topic, 0); mx != 0 {
+		t.Fatalf("after the delete answered, max offset %d", mx)
+	}
+	sendOne(t, cl, b.Addr(), topic, 0, "new") // auto-creates the topic again
+	waitDispatchedTo(t, b, topic, 0, 4)
+	subscribe(t, cl, b.Addr(), group, topic)
+	resp := invoke(t, cl, b.Addr(), pullCmd(group, topic, 0, 0, time.Second))
+	var rh protocol.PullMessageResponseHeader
+	_ = rh.Decode(&resp.Ext)
+	if resp.Code != int32(protocol.PullOffsetMoved) || rh.NextBeginOffset != 3 {
+		t.Fatalf("pull from 0: code %d next %d, want PULL_OFFSET_MOVED to 3", resp.Code, rh.NextBeginOffset)
+	}
+	resp = invoke(t, cl, b.Addr(), pullCmd(group, topic, 0, 3, time.Second))
+	if resp.Code != 0 || string(message.Record(resp.Body).Body()) != "new" || int32(len(resp.Body)) != message.Record(resp.Body).TotalSize() {
+		t.Fatalf("pull from 3: code %d, %d bytes", resp.Code, len(resp.Body))
+	}
+}

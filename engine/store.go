@@ -481,3 +481,30 @@ func (s *Store) DeleteBefore(offset int64) (int, error) {
 	}
 	return n, nil
 }
+
+// DeleteTopic forgets a deleted topic's messages (broker
+// DELETE_TOPIC_IN_BROKER, RocketMQ's cleanUnusedTopic): the topic's consume
+// queues lose every entry, so no pull, offset query or statistic serves
+// them, and a topic created again under the name starts empty. The records
+// stay in the commit log until retention removes them (and the key index
+// still finds them, as RocketMQ's does). A checkpoint follows, so that a
+// restart does not dispatch the forgotten records again. Appends to the
+// topic racing DeleteTopic may land on either side of it. It returns how
+// many queues it cleared.
+//
+// NB: recovery after a crash re-dispatches from the newest consume-queue
+// entry when that is below the checkpoint (derived files lost). If the
+// deleted topic held the newest entries of all queues and the process
+// crashes before any queue gets a newer one, its forgotten records come
+// back. A broker's other queues (its retry and system topics among them)
+// make that unlikely; a durable per-queue floor would close it.
+func (s *Store) DeleteTopic(topic string) (int, error) {
+	if s.closedFlag.Load() {
+		return 0, ErrClosed
+	}
+	n, err := s.cq.ClearTopic(topic)
+	if err != nil {
+		return n, fmt.Errorf("engine: delete topic %s: %w", topic, err)
+	}
+	return n, s.Checkpoint()
+}

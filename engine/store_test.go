@@ -871,3 +871,101 @@ func TestAppendValidation(t *testing.T) {
 		t.Fatalf("U/0 after a batch: %q", got)
 	}
 }
+
+func TestDeleteTopic(t *testing.T) {
+	cfg := testConfig(vfs.Default, t.TempDir(), commitlog.FlushAsync)
+	s := mustOpen(t, cfg)
+	for i := 0; i < 10; i++ {
+		if _, err := s.Append(fields("Gone", 0, []byte(fmt.Sprint("old", i)), "", "", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Append(fields("Kept", 0, []byte("other"), "", "", "")); err != nil {
+		t.Fatal(err)
+	}
+	waitDispatched(t, s)
+	if n, err := s.DeleteTopic("Gone"); err != nil || n != 1 {
+		t.Fatalf("DeleteTopic = %d, %v", n, err)
+	}
+	r, err := s.GetMessages("Gone", 0, 0, 32, 1<<20, nil)
+	if err != nil || r.Status != NoMessageInQueue || s.MaxOffset("Gone", 0) != 0 {
+		t.Fatalf("after delete: %v %v max %d", err, r.Status, s.MaxOffset("Gone", 0))
+	}
+	r.Release()
+	if got := readQueue(t, s, "Kept", 0); len(got) != 1 {
+		t.Fatalf("the other topic lost messages: %q", got)
+	}
+	// New messages continue the queue offsets; the old ones stay gone.
+	for i := 0; i < 3; i++ {
+		if _, err := s.Append(fields("Gone", 0, []byte(fmt.Sprint("new", i)), "", "", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDispatched(t, s)
+	check := func(when string) {
+		t.Helper()
+		if mn, mx := s.MinOffset("Gone", 0), s.MaxOffset("Gone", 0); mn != 10 || mx != 13 {
+			t.Fatalf("%s: offsets [%d, %d), want [10, 13)", when, mn, mx)
+		}
+		r, err := s.GetMessages("Gone", 0, 10, 32, 1<<20, nil)
+		if err != nil || r.Status != Found || len(r.Records) != 3 || string(r.Records[0].Body()) != "new0" {
+			t.Fatalf("%s: %v %v", when, err, r.Status)
+		}
+		r.Release()
+		r, _ = s.GetMessages("Gone", 0, 0, 32, 1<<20, nil)
+		if r.Status != OffsetTooSmall || r.NextBeginOffset != 10 {
+			t.Fatalf("%s: read from 0: %v next %d", when, r.Status, r.NextBeginOffset)
+		}
+		r.Release()
+	}
+	check("before restart")
+	mustClose(t, s)
+	s = mustOpen(t, cfg)
+	defer mustClose(t, s)
+	check("after restart")
+}
+
+// TestDeleteTopicThenRestart: a deleted topic with no new message stays
+// empty across a crash (the checkpoint DeleteTopic writes keeps its old
+// records from being dispatched again), and starts again at offset 0.
+func TestDeleteTopicThenRestart(t *testing.T) {
+	fs := errorfs.New()
+	cfg := testConfig(fs, "/store", commitlog.FlushSync)
+	cfg.CheckpointInterval = time.Hour // only DeleteTopic's checkpoint
+	s := mustOpen(t, cfg)
+	for i := 0; i < 5; i++ {
+		if _, err := s.Append(fields("Gone", 1, []byte("old"), "", "", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another queue with newer entries, as a broker has (see DeleteTopic's
+	// NB on a deleted topic that held the newest entries).
+	last, err := s.Append(fields("Kept", 0, []byte("newer"), "", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	s.WaitFlushed(last.End, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitDispatched(t, s)
+	if _, err := s.DeleteTopic("Gone"); err != nil {
+		t.Fatal(err)
+	}
+	clone := fs.CrashClone(errorfs.CrashOptions{}) // the process dies here
+	defer mustClose(t, s)
+	cfg.FS = clone
+	s2 := mustOpen(t, cfg)
+	defer mustClose(t, s2)
+	if !s2.Unclean() {
+		t.Fatal("the crash was not seen")
+	}
+	if mx := s2.MaxOffset("Gone", 1); mx != 0 {
+		t.Fatalf("after the crash the deleted queue has max offset %d", mx)
+	}
+	res, err := s2.Append(fields("Gone", 1, []byte("new"), "", "", ""))
+	if err != nil || res.QueueOffset != 0 {
+		t.Fatalf("first append after restart: offset %d, %v", res.QueueOffset, err)
+	}
+}

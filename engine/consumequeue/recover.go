@@ -329,3 +329,40 @@ func (q *Queue) raiseMin(off int64) {
 		}
 	}
 }
+
+// Clear removes every file of the queue (a deleted topic): its entries are
+// gone, and MinOffset and MaxOffset read 0 until the next Put, which may
+// continue at any offset (its file then starts at the file boundary at or
+// below it, blanks before it, as after the commit log's head was deleted).
+// The directory stays. Readers holding a View keep its mapping until they
+// release it; a reader that loaded the old MaxOffset gets ErrBelowMin.
+// Safe for concurrent use with Put and readers.
+func (q *Queue) Clear() error {
+	q.mu.Lock()
+	if q.closed.Load() {
+		q.mu.Unlock()
+		return ErrClosed
+	}
+	files := *q.files.Load()
+	// NB: max first: a reader loads max before min and the file list.
+	q.max.Store(0)
+	q.min.Store(0)
+	q.maxPhy.Store(-1)
+	q.synced.Store(0)
+	q.files.Store(&[]*file{})
+	q.mu.Unlock()
+
+	var err error
+	for _, f := range files {
+		if e := q.fsys.Remove(f.path); e != nil && err == nil {
+			err = fmt.Errorf("consumequeue: remove %s: %w", f.path, e)
+		}
+		f.release()
+	}
+	if len(files) > 0 {
+		if e := q.fsys.SyncDir(q.dir); e != nil && err == nil {
+			err = fmt.Errorf("consumequeue: sync dir %s: %w", q.dir, e)
+		}
+	}
+	return err
+}

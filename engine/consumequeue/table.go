@@ -181,6 +181,25 @@ func (t *Table) DeleteTopic(topic string) error {
 	return err
 }
 
+// ClearTopic calls Clear on every open queue of topic and returns how
+// many it cleared. Unlike DeleteTopic it keeps the Queue handles valid, so
+// a writer (the engine's dispatcher) holding one goes on putting to it.
+func (t *Table) ClearTopic(topic string) (int, error) {
+	t.mu.Lock()
+	qs := make([]*Queue, 0, len(t.topics[topic]))
+	for _, q := range t.topics[topic] {
+		qs = append(qs, q)
+	}
+	t.mu.Unlock()
+	var err error
+	for _, q := range qs {
+		if e := q.Clear(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return len(qs), err
+}
+
 // Truncate calls Truncate(maxPhyOffset) on every queue (recovery), and
 // returns the first error.
 func (t *Table) Truncate(maxPhyOffset int64) error {
