@@ -42,10 +42,25 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-# Go benchmarks of the codecs and the transport, the figures of
-# BENCHMARKS.md: raw output in bench.out, medians by benchstat.
+# `make bench` regenerates BENCHMARKS.md's figures in one run, about 14
+# minutes on the 2-core dev machine:
+#   1. Go benchmarks of the codecs and the transport: raw output in
+#      bench.out, medians by benchstat (about 6 minutes)
+#   2. bench-engine, the storage engine against the disk (about 4 minutes)
+#   3. scripts/bench/limits.sh: dd conv=fdatasync, 4 KiB fdatasync latency,
+#      loopback TCP bandwidth (about 15 s)
+#   4. scripts/bench/nats.sh: NATS JetStream baseline, nats-server v2.12.15
+#      and `nats bench js` (natscli v0.4.0), both built into .bench-cache/bin
+#      the first time (about 1.5 minutes; the first build adds about 1)
+#   5. scripts/bench/quiver.sh: bin/mqbroker under bench/producer and
+#      bench/consumer, ASYNC_FLUSH then SYNC_FLUSH (about 2.5 minutes)
+#   6. bench/report: BENCHMARKS.md's section between the `make bench`
+#      markers, and docs/bench/*.png (about 10 s)
+# Results of 3-5 as JSON lines in $(BENCH_RESULTS); if the Quiver runs
+# fail, the report still shows the rest and make fails at the end.
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
-bench:
+BENCH_RESULTS ?= $(CURDIR)/.bench-cache/results
+bench: build
 	$(GO) test -run '^$$' -bench 'SplitDecodeHeader|DecodeSend|EncodeSendReply|EncodePullReplyHeader' \
 		-benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./protocol/ | tee bench.out
 	$(GO) test -run '^$$' -bench 'PutRecord|Peek|Check|Property|BatchIter32' \
@@ -53,6 +68,14 @@ bench:
 	$(GO) test -run '^$$' -bench 'Transport|OnTraffic' -benchtime 2s -count 3 ./netio/ | tee -a bench.out
 	$(BENCHSTAT) bench.out
 	$(MAKE) bench-engine
+	@test -n "$(BENCH_RESULTS)" || { echo "make bench: BENCH_RESULTS is empty" >&2; exit 1; }
+	rm -rf $(BENCH_RESULTS)/raw $(BENCH_RESULTS)/*.jsonl $(BENCH_RESULTS)/quiver.failed
+	BENCH_RESULTS=$(BENCH_RESULTS) GO=$(GO) ./scripts/bench/limits.sh
+	BENCH_RESULTS=$(BENCH_RESULTS) GO=$(GO) ./scripts/bench/nats.sh
+	BENCH_RESULTS=$(BENCH_RESULTS) GO=$(GO) BIN=$(abspath $(BIN)) ./scripts/bench/quiver.sh || \
+		{ echo "make bench: the Quiver runs failed; the report shows the rest" >&2; touch $(BENCH_RESULTS)/quiver.failed; }
+	$(GO) run ./bench/report -results $(BENCH_RESULTS) -md BENCHMARKS.md -charts docs/bench
+	@test ! -e $(BENCH_RESULTS)/quiver.failed
 
 # The storage engine against the disk, in one run: dd's sequential write
 # bandwidth (conv=fdatasync), ASYNC and SYNC appends, reads by queue,
