@@ -1,6 +1,7 @@
 package consumequeue
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -101,22 +102,27 @@ func createFile(fsys vfs.FS, dir string, start int64, size int) (_ *file, err er
 	if err := vf.Preallocate(int64(size)); err != nil {
 		return nil, fmt.Errorf("consumequeue: preallocate %s: %w", tmp, err)
 	}
-	if err := vf.Sync(); err != nil {
-		return nil, fmt.Errorf("consumequeue: sync %s: %w", tmp, err)
-	}
+	// NB: no fsync of the file or its directory here: the queue's Sync
+	// (the checkpoint) makes them durable (see Queue.makeDir).
 	if err := fsys.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("consumequeue: rename %s: %w", tmp, err)
-	}
-	if err := fsys.SyncDir(dir); err != nil {
-		return nil, fmt.Errorf("consumequeue: sync dir %s: %w", dir, err)
 	}
 	m, err := vf.Map(size, true)
 	if err != nil {
 		return nil, fmt.Errorf("consumequeue: map %s: %w", path, err)
 	}
-	_ = m.Advise(0, size, vfs.AdviseWillNeed) // a hint; the writes fault pages in anyway
+	// NB: no MADV_WILLNEED here. On a new file it makes the kernel read
+	// the whole file ahead (6 MB of a default queue file) on the caller's
+	// goroutine, the dispatcher's: a fresh topic of 1024 queues stalled
+	// dispatch for tens of seconds in it. The writes fault the pages in one
+	// at a time, as they are needed.
 	return newFile(start, path, vf, m), nil
 }
+
+// errEmptyFile marks an empty queue file: one whose creation a crash cut
+// short (its directory entry durable before its allocation). load removes
+// it if it is the last file, and refuses the queue otherwise.
+var errEmptyFile = errors.New("consumequeue: empty file")
 
 // openFile maps an existing file of the given size, writable.
 func openFile(fsys vfs.FS, path string, start int64, size int) (*file, error) {
@@ -128,6 +134,10 @@ func openFile(fsys vfs.FS, path string, start int64, size int) (*file, error) {
 	if err != nil {
 		_ = vf.Close() // the stat error is the one reported
 		return nil, fmt.Errorf("consumequeue: stat %s: %w", path, err)
+	}
+	if fi.Size() == 0 {
+		_ = vf.Close() // the size error is the one reported
+		return nil, fmt.Errorf("%w: %s, want %d bytes", errEmptyFile, path, size)
 	}
 	if fi.Size() != int64(size) {
 		_ = vf.Close() // the size error is the one reported

@@ -27,10 +27,15 @@ type Queue struct {
 	// the entry's bytes and any new file list (release); readers load max
 	// first (acquire), so every offset below the max they saw is complete
 	// and its file is in the list they load next.
-	max    atomic.Int64            // next queue offset to write (RocketMQ's maxOffsetInQueue)
-	min    atomic.Int64            // first readable queue offset; only Truncate lowers it
-	maxPhy atomic.Int64            // commit-log end of the last non-blank entry; -1 if none
-	synced atomic.Int64            // entries below it are durable
+	max    atomic.Int64 // next queue offset to write (RocketMQ's maxOffsetInQueue)
+	min    atomic.Int64 // first readable queue offset; only Truncate lowers it
+	maxPhy atomic.Int64 // commit-log end of the last non-blank entry; -1 if none
+	synced atomic.Int64 // entries below it are durable
+	// dirs marks the directory entries created and not yet synced (see
+	// makeDir and rollLocked): dirQueue (a file in the queue directory),
+	// dirTopic (the queue directory in the topic directory), dirRoot (the
+	// topic directory in the root). Sync syncs them after the files.
+	dirs   atomic.Uint32
 	files  atomic.Pointer[[]*file] // ascending, contiguous; replaced, never modified
 	werr   atomic.Pointer[error]   // sticky write or sync error
 	closed atomic.Bool
@@ -239,6 +244,7 @@ func (q *Queue) rollLocked(start int64) (*file, error) {
 		q.setErr(err)
 		return nil, err
 	}
+	q.dirs.Or(dirQueue)
 	old := *q.files.Load()
 	fs := make([]*file, len(old), len(old)+1)
 	copy(fs, old)
@@ -247,15 +253,56 @@ func (q *Queue) rollLocked(start int64) (*file, error) {
 	return f, nil
 }
 
-// makeDir creates the queue directory and makes its entry durable in the
-// topic directory, and the topic's in the root.
+// makeDir creates the queue directory. Its entry in the topic directory,
+// and the topic's in the root, become durable at the next Sync.
+//
+// NB: the directory syncs are deferred to Sync (the engine's checkpoint)
+// because a topic with many queues creates them all on the dispatcher's
+// goroutine: with three fsyncs per new queue here and two per new file in
+// createFile, a fresh 1024-queue topic stalled dispatch for seconds.
+// Deferring is safe because the queues are derived data: the checkpoint
+// snapshots the dispatched offset before Sync, so every entry it counts is
+// in a file whose entries Sync makes durable; a crash loses only files
+// created after the last checkpoint, and recovery re-dispatches their
+// entries (load drops a file a crash left short or after a gap).
 func (q *Queue) makeDir() error {
 	if err := q.fsys.MkdirAll(q.dir, 0o755); err != nil {
 		return fmt.Errorf("consumequeue: mkdir %s: %w", q.dir, err)
 	}
+	q.dirs.Or(dirTopic | dirRoot)
+	return nil
+}
+
+// Directory entries a queue may have left unsynced (Queue.dirs).
+const (
+	dirQueue uint32 = 1 << iota
+	dirTopic
+	dirRoot
+)
+
+// dirPaths returns the directories of the bits set in dirs, children
+// before parents.
+func (q *Queue) dirPaths(dirs uint32) []string {
+	var out []string
 	topicDir := filepath.Dir(q.dir)
-	for _, d := range []string{topicDir, filepath.Dir(topicDir)} {
+	if dirs&dirQueue != 0 {
+		out = append(out, q.dir)
+	}
+	if dirs&dirTopic != 0 {
+		out = append(out, topicDir)
+	}
+	if dirs&dirRoot != 0 {
+		out = append(out, filepath.Dir(topicDir))
+	}
+	return out
+}
+
+// syncDirs syncs the directories named in dirs; on failure it marks them
+// unsynced again.
+func (q *Queue) syncDirs(dirs uint32, paths []string) error {
+	for _, d := range paths {
 		if err := q.fsys.SyncDir(d); err != nil {
+			q.dirs.Or(dirs)
 			return fmt.Errorf("consumequeue: sync dir %s: %w", d, err)
 		}
 	}
@@ -278,9 +325,20 @@ func (q *Queue) checkLocked(off int64, e Entry) error {
 }
 
 // Sync makes every entry below the current MaxOffset durable (fdatasync of
-// each file written since the last Sync). Safe for concurrent use; it
-// does not block Put or readers. A sync error is sticky.
+// each file written since the last Sync, then of the directories whose new
+// entries are not durable yet). Safe for concurrent use; it does not block
+// Put or readers. A file sync error is sticky.
 func (q *Queue) Sync() error {
+	if err := q.syncFiles(); err != nil {
+		return err
+	}
+	dirs := q.dirs.Swap(0)
+	return q.syncDirs(dirs, q.dirPaths(dirs))
+}
+
+// syncFiles makes the entries below MaxOffset durable (Sync without the
+// directories).
+func (q *Queue) syncFiles() error {
 	if err := q.writeErr(); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func (q *Queue) load() error {
 	q.dirMade = true
 	var files []*file
 	defer func() { q.files.Store(&files) }() // so that Open releases them on error
-	for _, name := range names {
+	for i, name := range names {
 		if base, ok := strings.CutSuffix(name, tmpSuffix); ok {
 			if _, ok := parseFileName(base); ok {
 				// A file whose creation was cut short.
@@ -70,7 +70,20 @@ func (q *Queue) load() error {
 				fileName(files[n-1].start+q.epf), fileName(start-q.epf))
 		}
 		f, err := openFile(q.fsys, path, start, q.size)
+		if errors.Is(err, errEmptyFile) && lastQueueFile(names[i+1:]) {
+			// Created after the last checkpoint and cut short by a crash
+			// (its directory entry durable, its allocation not; see
+			// makeDir's NB): nothing in it was counted.
+			if err := q.fsys.Remove(path); err != nil {
+				return fmt.Errorf("consumequeue: remove %s: %w", path, err)
+			}
+			q.dirs.Or(dirQueue)
+			continue
+		}
 		if err != nil {
+			if errors.Is(err, errEmptyFile) {
+				err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+			}
 			return err
 		}
 		files = append(files, f)
@@ -100,6 +113,17 @@ func (q *Queue) load() error {
 	q.min.Store(q.firstReal(files, end))
 	q.synced.Store(files[0].start) // the first Sync covers whatever a crash left unsynced
 	return nil
+}
+
+// lastQueueFile reports whether names (the directory entries after one)
+// hold no other queue file.
+func lastQueueFile(names []string) bool {
+	for _, n := range names {
+		if _, ok := parseFileName(n); ok {
+			return false
+		}
+	}
+	return true
 }
 
 // dropFilesFrom removes the files that start past end; the first file

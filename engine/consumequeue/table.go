@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/quivermq/quiver/engine/vfs"
@@ -237,9 +239,42 @@ func (t *Table) CorrectMinOffset(minPhyOffset int64) {
 // Sync syncs every queue and returns the first error.
 func (t *Table) Sync() error {
 	var err error
+	type pending struct {
+		q    *Queue
+		dirs uint32
+	}
+	var ps []pending
+	seen := map[string]bool{}
+	var paths []string
 	for _, q := range t.snapshot() {
-		if e := q.Sync(); e != nil && err == nil && !errors.Is(e, ErrClosed) {
-			err = e
+		if e := q.syncFiles(); e != nil {
+			if err == nil && !errors.Is(e, ErrClosed) {
+				err = e
+			}
+			continue
+		}
+		if d := q.dirs.Swap(0); d != 0 {
+			ps = append(ps, pending{q, d})
+			for _, p := range q.dirPaths(d) {
+				if !seen[p] {
+					seen[p] = true
+					paths = append(paths, p)
+				}
+			}
+		}
+	}
+	// Each directory once, children before parents (queue directories,
+	// then topic directories, then the root), however many queues are new.
+	slices.SortStableFunc(paths, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
+	for _, p := range paths {
+		if e := t.fsys.SyncDir(p); e != nil {
+			for _, x := range ps {
+				x.q.dirs.Or(x.dirs)
+			}
+			if err == nil {
+				err = fmt.Errorf("consumequeue: sync dir %s: %w", p, e)
+			}
+			break
 		}
 	}
 	return err
