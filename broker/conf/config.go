@@ -106,6 +106,10 @@ type Config struct {
 
 	// --- store ---
 
+	// CommitLogWriteMode (commitLogWriteMode, Quiver) is "pwrite" (the
+	// default) or "mapped": engine/segment.WriteMode.
+	CommitLogWriteMode string
+
 	// StorePathRootDir (storePathRootDir), default ~/store.
 	StorePathRootDir string
 	// StorePathCommitLog (storePathCommitLog) is StorePathRootDir/commitlog;

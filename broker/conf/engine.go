@@ -4,6 +4,7 @@ import (
 	"github.com/quivermq/quiver/engine"
 	"github.com/quivermq/quiver/engine/commitlog"
 	"github.com/quivermq/quiver/engine/consumequeue"
+	"github.com/quivermq/quiver/engine/segment"
 )
 
 // EngineConfig returns the storage engine's configuration: the engine's
@@ -29,6 +30,9 @@ func (c *Config) EngineConfig() engine.Config {
 	ec := engine.DefaultConfig()
 	ec.Dir = c.StorePathRootDir
 	ec.CommitLog.SegmentSize = c.MappedFileSizeCommitLog
+	if c.CommitLogWriteMode == "mapped" {
+		ec.CommitLog.WriteMode = segment.WriteMapped
+	}
 	ec.CommitLog.FlushMode = commitlog.FlushAsync
 	if c.FlushDiskType == SyncFlush {
 		ec.CommitLog.FlushMode = commitlog.FlushSync

@@ -84,6 +84,18 @@ var table = []key{
 		},
 		get: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) }},
 
+	{name: "commitLogWriteMode", kind: kindEnum, def: "pwrite", effect: Acted,
+		help: "Quiver: how appends reach the commit log, pwrite (a write per append or per SYNC_FLUSH round) or mapped (stores into the mapping; see BENCHMARKS.md).",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "pwrite", "mapped":
+				c.CommitLogWriteMode = v
+				return nil
+			}
+			return errors.New("pwrite or mapped")
+		},
+		get: func(c *Config) string { return c.CommitLogWriteMode }},
+
 	// store
 	withHost(fStr("storePathRootDir", "", Acted, func(c *Config) *string { return &c.StorePathRootDir }, "Store root: commitlog/, consumequeue/, index/, config/, checkpoint, abort, lock."),
 		func(h Host) string { return filepath.Join(h.Home, "store") }, "~/store"),
