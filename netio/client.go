@@ -196,25 +196,26 @@ func (cl *Client) dial(ctx context.Context, ac *addrConns, i int) (*clientConn, 
 	if err != nil {
 		return nil, fmt.Errorf("netio: dial %s: %w", ac.addr, err)
 	}
-	cc := &clientConn{cl: cl, ac: ac, slot: i, nc: nc, remote: nc.RemoteAddr()}
+	cc := &clientConn{cl: cl, ac: ac, slot: i, nc: nc, remote: nc.RemoteAddr(),
+		wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	cl.mu.Lock()
 	if cl.closed {
 		cl.mu.Unlock()
 		_ = nc.Close()
 		return nil, ErrClientClosed
 	}
-	cl.wg.Add(1)
+	cl.wg.Add(2)
 	ac.slots[i].Store(cc) // under cl.mu, so Close sees it
 	cl.mu.Unlock()
 	go cc.readLoop()
+	go cc.writeLoop()
 	return cc, nil
 }
 
 // clientConn is one client connection: a reader goroutine that decodes and
-// dispatches frames, and a combining writer: the goroutine that finds no
-// write in progress writes everything queued, looping while others queue
-// more, so concurrent calls share writev calls and no goroutine is spent
-// per request or per connection on writing.
+// dispatches frames, and a writer goroutine that writes everything queued
+// with one writev, so that concurrent calls, and pipelined calls from one
+// goroutine, share writev calls.
 type clientConn struct {
 	cl     *Client
 	ac     *addrConns
@@ -226,18 +227,27 @@ type clientConn struct {
 	once   sync.Once
 
 	wmu     sync.Mutex
-	q       *outBatch   // frames waiting for the writer
-	writing bool        // a goroutine is writing; it will take q
-	werr    error       // set when the connection failed
-	iovs    [][]byte    // the writer's scratch
-	bufs    net.Buffers // the writer's scratch, a field so it does not escape per write
+	q       *outBatch     // frames waiting for the writer
+	writing bool          // the writer is awake; it will take q
+	wake    chan struct{} // cap 1: wakes the writer goroutine
+	quit    chan struct{} // closed by fail: the writer exits
+	werr    error         // set when the connection failed
+	iovs    [][]byte      // the writer's scratch
+	bufs    net.Buffers   // the writer's scratch, a field so it does not escape per write
 }
 
 func (cc *clientConn) remoteAddr() net.Addr { return cc.remote }
 func (cc *clientConn) answered()            {}
 
-// send queues f and, if no write is in progress, writes the queue until it
-// is empty (replySink).
+// send queues f for the connection's writer goroutine and wakes it if it
+// sleeps. A write error reaches the caller through f.done and the pending
+// calls, which fail when the connection does (replySink).
+//
+// NB: a writer goroutine rather than writing on the caller's goroutine: a
+// single goroutine sending pipelined requests (InvokeAsync, oneway) made
+// one write system call per request, since it was always the writer
+// itself; now it queues while the writer's writev of the previous batch is
+// in progress, and each writev carries every request queued meanwhile.
 func (cc *clientConn) send(f outFrame) error {
 	cc.wmu.Lock()
 	if cc.werr != nil {
@@ -263,24 +273,50 @@ func (cc *clientConn) send(f outFrame) error {
 		return nil
 	}
 	cc.writing = true
+	cc.wmu.Unlock()
+	select {
+	case cc.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// writeLoop is the connection's writer: woken by send, it writes the queue
+// until it is empty, then sleeps; it exits when the connection fails.
+func (cc *clientConn) writeLoop() {
+	defer cc.cl.wg.Done()
 	for {
-		b := cc.q
-		cc.q = nil
-		cc.wmu.Unlock()
-		err := cc.write(b)
-		if err != nil {
-			cc.fail(err)
-			cc.wmu.Lock()
-			err = cc.werr
-			cc.wmu.Unlock()
+		select {
+		case <-cc.wake:
+		case <-cc.quit:
+			return
 		}
-		b.finish(err)
-		putBatch(b)
-		cc.wmu.Lock()
-		if err != nil || cc.q == nil || cc.q.empty() {
-			cc.writing = false
+		for {
+			cc.wmu.Lock()
+			b := cc.q
+			cc.q = nil
+			if b == nil || b.empty() || cc.werr != nil {
+				cc.writing = false
+				werr := cc.werr
+				cc.wmu.Unlock()
+				if b != nil {
+					if werr != nil {
+						b.finish(werr)
+					}
+					putBatch(b)
+				}
+				break
+			}
 			cc.wmu.Unlock()
-			return err
+			err := cc.write(b)
+			if err != nil {
+				cc.fail(err)
+				cc.wmu.Lock()
+				err = cc.werr
+				cc.wmu.Unlock()
+			}
+			b.finish(err)
+			putBatch(b)
 		}
 	}
 }
@@ -311,6 +347,7 @@ func (cc *clientConn) fail(cause error) {
 		b := cc.q
 		cc.q = nil
 		cc.wmu.Unlock()
+		close(cc.quit)
 		if b != nil {
 			b.finish(cerr)
 			putBatch(b)
