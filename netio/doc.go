@@ -65,9 +65,10 @@
 //
 // Client: each connection has a reader goroutine that decodes frames into a
 // reused buffer and runs server-request handlers inline (same rules as
-// above), and a combining writer: the calling goroutine that finds no write
-// in progress writes the whole queue with writev. All Client methods are
-// safe for concurrent use, except Register.
+// above), and a writer goroutine that writes the whole queue with one
+// writev each time it wakes: callers only queue, so pipelined requests from
+// one goroutine share write calls too. All Client methods are safe for
+// concurrent use, except Register.
 //
 // # Locks
 //
