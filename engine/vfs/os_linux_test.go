@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -256,6 +257,16 @@ func TestOSDiskUsage(t *testing.T) {
 	}
 	if r := u.UsedRatio(); r < 0 || r > 1 {
 		t.Fatalf("UsedRatio = %v", r)
+	}
+	// df's Use%: used / (used + available); blocks reserved for root are
+	// neither.
+	var st unix.Statfs_t
+	if err := unix.Statfs(t.TempDir(), &st); err != nil {
+		t.Fatal(err)
+	}
+	used := float64(st.Blocks - st.Bfree)
+	if df := used / (used + float64(st.Bavail)); math.Abs(u.UsedRatio()-df) > 0.01 {
+		t.Fatalf("UsedRatio %.3f, df's %.3f (statfs %+v)", u.UsedRatio(), df, st)
 	}
 	if _, err := Default.DiskUsage(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("DiskUsage of a missing path: %v", err)

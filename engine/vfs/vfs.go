@@ -51,7 +51,9 @@ type FS interface {
 	DiskUsage(path string) (DiskUsage, error)
 }
 
-// DiskUsage is the space of a file system, in bytes.
+// DiskUsage is the space of a file system, in bytes: Free is what an
+// unprivileged writer can still use, Total that plus what is used (the
+// blocks reserved for root are neither, as in df's Use%).
 type DiskUsage struct {
 	Total, Free uint64
 }
