@@ -42,15 +42,29 @@ func (b *Broker) applyDelay(f *message.Fields, buf []byte) ([]byte, bool) {
 		return buf, false
 	}
 	level = min(level, b.sched.maxLevel())
+	var num [20]byte
+	return parkOn(f, buf, scheduleTopic, int32(level-1),
+		message.PropertyDelayTimeLevel, strconv.AppendInt(num[:0], int64(level), 10)), true
+}
+
+// parkOn rewrites f to wait on a system topic and queue (delay level, timer,
+// transaction half): its real topic and queue go into REAL_TOPIC and
+// REAL_QID, which restoreReal and END_TRANSACTION read back, and key=value
+// replaces any earlier key (none if key is ""). The new properties are
+// appended to buf, which parkOn returns.
+func parkOn(f *message.Fields, buf, topic []byte, qid int32, key string, value []byte) []byte {
 	start := len(buf)
-	buf = message.AppendPropertiesExcept(buf, f.Properties, message.PropertyRealTopic, message.PropertyRealQueueID, message.PropertyDelayTimeLevel)
+	buf = message.AppendPropertiesExcept(buf, f.Properties, message.PropertyRealTopic, message.PropertyRealQueueID, key)
 	buf = message.AppendProperty(buf, message.PropertyRealTopic, f.Topic)
-	buf = message.AppendProperty(buf, message.PropertyRealQueueID, strconv.Itoa(int(f.QueueID)))
-	buf = message.AppendProperty(buf, message.PropertyDelayTimeLevel, strconv.Itoa(level))
+	var num [11]byte
+	buf = message.AppendProperty(buf, message.PropertyRealQueueID, strconv.AppendInt(num[:0], int64(f.QueueID), 10))
+	if key != "" {
+		buf = message.AppendProperty(buf, key, value)
+	}
 	f.Properties = buf[start:]
-	f.Topic = scheduleTopic
-	f.QueueID = int32(level - 1)
-	return buf, true
+	f.Topic = topic
+	f.QueueID = qid
+	return buf
 }
 
 var scheduleTopic = []byte(topics.TopicSchedule)

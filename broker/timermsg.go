@@ -75,15 +75,8 @@ func (b *Broker) applyTimer(f *message.Fields, buf []byte) ([]byte, bool, error)
 	if _, _, err := b.topics.CreateSystemIfAbsent(timerTopic, 1, topics.PermRead|topics.PermWrite); err != nil {
 		return buf, false, err
 	}
-	start := len(buf)
-	buf = message.AppendPropertiesExcept(buf, f.Properties, message.PropertyRealTopic, message.PropertyRealQueueID, message.PropertyTimerOutMS)
-	buf = message.AppendProperty(buf, message.PropertyRealTopic, f.Topic)
-	buf = message.AppendProperty(buf, message.PropertyRealQueueID, strconv.Itoa(int(f.QueueID)))
-	buf = message.AppendProperty(buf, message.PropertyTimerOutMS, strconv.FormatInt(due, 10))
-	f.Properties = buf[start:]
-	f.Topic = timerTopicBytes
-	f.QueueID = 0
-	return buf, true, nil
+	var num [20]byte
+	return parkOn(f, buf, timerTopicBytes, 0, message.PropertyTimerOutMS, strconv.AppendInt(num[:0], due, 10)), true, nil
 }
 
 // timerService feeds the wheel from the timer topic and delivers what falls

@@ -67,14 +67,8 @@ func (b *Broker) applyPrepared(f *message.Fields, buf []byte) ([]byte, bool, err
 	if _, _, err := b.topics.CreateSystemIfAbsent(halfTopic, 1, topics.PermRead|topics.PermWrite); err != nil {
 		return buf, false, err
 	}
-	start := len(buf)
-	buf = message.AppendPropertiesExcept(buf, f.Properties, message.PropertyRealTopic, message.PropertyRealQueueID)
-	buf = message.AppendProperty(buf, message.PropertyRealTopic, f.Topic)
-	buf = message.AppendProperty(buf, message.PropertyRealQueueID, strconv.Itoa(int(f.QueueID)))
-	f.Properties = buf[start:]
+	buf = parkOn(f, buf, halfTopicBytes, 0, "", nil)
 	f.SysFlag &^= message.SysFlagTransactionMask
-	f.Topic = halfTopicBytes
-	f.QueueID = 0
 	return buf, true, nil
 }
 
