@@ -106,8 +106,11 @@ type Config struct {
 
 	// --- store ---
 
-	// CommitLogWriteMode (commitLogWriteMode, Quiver) is "pwrite" (the
-	// default) or "mapped": engine/segment.WriteMode.
+	// CommitLogWriteMode (commitLogWriteMode, Quiver) is "auto" (the
+	// default), "pwrite" or "mapped": engine/segment.WriteMode. Auto is
+	// mapped under ASYNC_FLUSH (an append is a copy into the mapping, which
+	// a helper keeps writable ahead of it) and pwrite under SYNC_FLUSH
+	// (group commit writes a stage with one pwrite per round).
 	CommitLogWriteMode string
 
 	// StorePathRootDir (storePathRootDir), default ~/store.

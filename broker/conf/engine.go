@@ -30,7 +30,7 @@ func (c *Config) EngineConfig() engine.Config {
 	ec := engine.DefaultConfig()
 	ec.Dir = c.StorePathRootDir
 	ec.CommitLog.SegmentSize = c.MappedFileSizeCommitLog
-	if c.CommitLogWriteMode == "mapped" {
+	if c.CommitLogWriteMode == "mapped" || (c.CommitLogWriteMode == "auto" && c.FlushDiskType != SyncFlush) {
 		ec.CommitLog.WriteMode = segment.WriteMapped
 	}
 	ec.CommitLog.FlushMode = commitlog.FlushAsync

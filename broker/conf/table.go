@@ -84,15 +84,15 @@ var table = []key{
 		},
 		get: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) }},
 
-	{name: "commitLogWriteMode", kind: kindEnum, def: "pwrite", effect: Acted,
-		help: "Quiver: how appends reach the commit log, pwrite (a write per append or per SYNC_FLUSH round) or mapped (stores into the mapping; see BENCHMARKS.md).",
+	{name: "commitLogWriteMode", kind: kindEnum, def: "auto", effect: Acted,
+		help: "Quiver: how appends reach the commit log, pwrite (a write per append or per SYNC_FLUSH round), mapped (stores into the mapping) or auto (mapped under ASYNC_FLUSH, pwrite under SYNC_FLUSH; see BENCHMARKS.md).",
 		set: func(c *Config, v string) error {
 			switch v {
-			case "pwrite", "mapped":
+			case "auto", "pwrite", "mapped":
 				c.CommitLogWriteMode = v
 				return nil
 			}
-			return errors.New("pwrite or mapped")
+			return errors.New("auto, pwrite or mapped")
 		},
 		get: func(c *Config) string { return c.CommitLogWriteMode }},
 

@@ -60,8 +60,10 @@ type Config struct {
 	Published func()
 	// Clock gives the store timestamp of appends. Default time.Now.
 	Clock func() time.Time
-	// NoWarm skips reading new segments into the page cache before use
-	// (segment.Config.Warm). Default false: segments are warmed.
+	// NoWarm skips segment.Warm where the log would otherwise call it: on
+	// new and recovered active segments in WriteMapped mode under
+	// FlushSync, whose pages the zero-fill has just cached, so that Warm
+	// only maps them. Other segments are never read in ahead (see warm).
 	NoWarm bool
 	// NoZeroFill, under FlushSync, skips writing zeros over new segments
 	// before use (segment.Config.ZeroFill). Default false: under FlushSync
@@ -137,10 +139,27 @@ func (c Config) segmentConfig() segment.Config {
 	sc := segment.DefaultConfig()
 	sc.Size = c.SegmentSize
 	sc.WriteMode = c.WriteMode
-	sc.Warm = !c.NoWarm
+	sc.Warm = c.warm()
 	sc.ZeroFill = c.FlushMode == FlushSync && !c.NoZeroFill
 	sc.PrepareWrite = c.prepareAhead()
 	return sc
+}
+
+// warm reports whether new and recovered active segments are read in
+// (segment.Warm): only in WriteMapped mode under FlushSync with the
+// zero-fill on, where the pages are already cached and Warm maps them.
+//
+// NB: elsewhere a read-through warm-up costs more than it saves. Reading
+// a fallocated, unwritten 1 GiB segment through the mapping took 1.45 s
+// of CPU (read-ahead zeroes every folio it brings in) against 0.13 s for
+// MADV_POPULATE_WRITE and 0.12 s for pwrites of 1 MiB; and the broker's
+// 1 KiB pwrite appends into the large folios it leaves behind cost twice
+// the CPU (13.2 against 7.6 µs of broker CPU per message, bench/producer
+// async, BENCHMARKS.md). In WritePwrite mode the appends' own pwrites
+// cache the pages; in WriteMapped mode under FlushAsync the preparer maps
+// a window ahead of the appender (PrepareAhead).
+func (c Config) warm() bool {
+	return !c.NoWarm && c.WriteMode == segment.WriteMapped && c.FlushMode == FlushSync && !c.NoZeroFill
 }
 
 // prepareAhead is the effective PrepareAhead: 0 unless WriteMapped and

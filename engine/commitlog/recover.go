@@ -213,7 +213,7 @@ scan:
 		segs = segs[:i+1]
 		l.segs.Store(&segs)
 		l.active = s
-		if !l.cfg.NoWarm {
+		if l.cfg.warm() {
 			if err := s.Warm(); err != nil {
 				return nil, fmt.Errorf("commitlog: %w", err)
 			}
