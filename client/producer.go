@@ -337,7 +337,10 @@ func (p *Producer) failed(ts *topicState, mq MessageQueue, addr string, err erro
 }
 
 // sendResult reads a send's response.
-func sendResult(resp *protocol.Command, mq MessageQueue, id string) (SendResult, error) {
+//
+// borrowed says resp aliases a read buffer (InvokeAsyncBorrowed): the
+// result then copies what it keeps.
+func sendResult(resp *protocol.Command, mq MessageQueue, id string, borrowed bool) (SendResult, error) {
 	var st SendStatus
 	switch protocol.ResponseCode(resp.Code) {
 	case protocol.Success:
@@ -356,8 +359,12 @@ func sendResult(resp *protocol.Command, mq MessageQueue, id string) (SendResult,
 		return SendResult{}, fmt.Errorf("client: send response: %w", err)
 	}
 	mq.QueueID = h.QueueID
-	// resp is a copy owned by us that nothing modifies: the id can alias it.
-	return SendResult{MsgID: id, OffsetMsgID: unsafeString(h.MsgID), Queue: mq, QueueOffset: h.QueueOffset, Status: st}, nil
+	// An owned resp is a copy that nothing modifies: the id can alias it.
+	off := unsafeString(h.MsgID)
+	if borrowed {
+		off = string(h.MsgID)
+	}
+	return SendResult{MsgID: id, OffsetMsgID: off, Queue: mq, QueueOffset: h.QueueOffset, Status: st}, nil
 }
 
 // SendSync sends m and waits for the broker's answer. A failed attempt
@@ -410,7 +417,7 @@ func (p *Producer) sendSync(ctx context.Context, end time.Time, r *sendReq, ts *
 		resp, err := p.c.nc.Invoke(ctx, addr, &r.cmd)
 		if err == nil {
 			var res SendResult
-			if res, err = sendResult(resp, mq, r.id); err == nil {
+			if res, err = sendResult(resp, mq, r.id, false); err == nil {
 				return res, nil
 			}
 		}
@@ -470,7 +477,7 @@ func (p *Producer) dispatchAsync(r *sendReq) error {
 		r.tries--
 		r.mq = mq
 		p.encode(r, mq)
-		err = p.c.nc.InvokeAsync(addr, &r.cmd, p.c.cfg.SendTimeout, r.onResp)
+		err = p.c.nc.InvokeAsyncBorrowed(addr, &r.cmd, p.c.cfg.SendTimeout, r.onResp)
 		if err == nil {
 			return nil // NB: r may be completed and reused already
 		}
@@ -488,7 +495,7 @@ func (r *sendReq) complete(resp *protocol.Command, err error) {
 	p := r.p
 	var res SendResult
 	if err == nil {
-		res, err = sendResult(resp, r.mq, r.id)
+		res, err = sendResult(resp, r.mq, r.id, true)
 	}
 	if err != nil {
 		addr := r.ts.route.Load().masters[r.mq.BrokerName]

@@ -93,9 +93,21 @@ func (cl *Client) Invoke(ctx context.Context, addr string, cmd *protocol.Command
 // owned by cb) or an error: ErrTimeout after timeout (DefaultTimeout if
 // timeout ≤ 0; a late response is dropped), ErrConnClosed if the
 // connection fails first. If InvokeAsync returns an error, cb is not
-// called. cb runs on the connection's reader goroutine or a timer goroutine
+// called. cb runs on the connection's reader goroutine or the sweeper goroutine
 // and must not block. cmd may be reused when InvokeAsync returns.
 func (cl *Client) InvokeAsync(addr string, cmd *protocol.Command, timeout time.Duration, cb func(resp *protocol.Command, err error)) error {
+	return cl.invokeAsync(addr, cmd, timeout, cb, false)
+}
+
+// InvokeAsyncBorrowed is InvokeAsync without the copy of the response: cb
+// gets the response as decoded, aliasing the connection's read buffer, and
+// it is valid only until cb returns. cb must copy whatever it keeps. For
+// callers that decode the response at once (the client's async sends).
+func (cl *Client) InvokeAsyncBorrowed(addr string, cmd *protocol.Command, timeout time.Duration, cb func(resp *protocol.Command, err error)) error {
+	return cl.invokeAsync(addr, cmd, timeout, cb, true)
+}
+
+func (cl *Client) invokeAsync(addr string, cmd *protocol.Command, timeout time.Duration, cb func(resp *protocol.Command, err error), borrow bool) error {
 	if timeout <= 0 {
 		timeout = cl.cfg.DefaultTimeout
 	}
@@ -103,7 +115,7 @@ func (cl *Client) InvokeAsync(addr string, cmd *protocol.Command, timeout time.D
 	if err != nil {
 		return err
 	}
-	c := &call{cb: cb}
+	c := &call{cb: cb, borrow: borrow}
 	op := cl.opaque.Add(1)
 	prepareRequest(cmd, op, false)
 	if err := cc.calls.add(op, c, timeout); err != nil {
@@ -111,7 +123,6 @@ func (cl *Client) InvokeAsync(addr string, cmd *protocol.Command, timeout time.D
 	}
 	if err := cc.send(outFrame{cmd: cmd}); err != nil {
 		if cc.calls.remove(op, c) {
-			c.timer.Stop()
 			return err
 		}
 		// The connection's failure has already called cb.

@@ -290,3 +290,95 @@ func TestClientOnewayFlag(t *testing.T) {
 		t.Errorf("oneway answered: %v", st)
 	}
 }
+
+// TestAsyncDeadlines: asynchronous calls with different timeouts fail
+// each no earlier than its own deadline, the ones answered in time are
+// not failed, and the sweeper stops once nothing is pending.
+func TestAsyncDeadlines(t *testing.T) {
+	responders := make(chan *Responder, 10)
+	s := startServer(t, ServerConfig{}, func(s *Server) {
+		s.Register(codeAsync, func(req *Request) { responders <- req.Responder() })
+	})
+	cl := newClient(t, ClientConfig{}, nil)
+	addr := s.Addr().String()
+	type outcome struct {
+		i       int
+		err     error
+		elapsed time.Duration
+	}
+	out := make(chan outcome, 4)
+	timeouts := []time.Duration{300 * time.Millisecond, 60 * time.Millisecond, 5 * time.Second, 150 * time.Millisecond}
+	start := time.Now()
+	for i, d := range timeouts {
+		if err := cl.InvokeAsync(addr, request(codeAsync, ""), d, func(_ *protocol.Command, err error) {
+			out <- outcome{i, err, time.Since(start)}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rs []*Responder
+	for range timeouts {
+		rs = append(rs, recv(t, responders, "responder"))
+	}
+	// The three short ones time out, shortest first.
+	for _, want := range []int{1, 3, 0} {
+		o := recv(t, out, "timeout")
+		if o.i != want || !errors.Is(o.err, ErrTimeout) || o.elapsed < timeouts[want] {
+			t.Fatalf("got call %d after %v (%v); want call %d failing with ErrTimeout after %v", o.i, o.elapsed, o.err, want, timeouts[want])
+		}
+	}
+	// The long one is still pending: answer every request; only its
+	// response is delivered.
+	for _, r := range rs {
+		var resp protocol.Command
+		resp.Code = int32(protocol.Success)
+		if err := r.Reply(&resp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o := recv(t, out, "answered call"); o.i != 2 || o.err != nil {
+		t.Fatalf("got call %d (%v), want call 2 answered", o.i, o.err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		calls.mu.Lock()
+		running := calls.running
+		calls.mu.Unlock()
+		if !running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sweeper still runs with no asynchronous call pending")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestInvokeAsyncBorrowed: the callback sees the response body; the
+// command it gets is the reader's, not a copy.
+func TestInvokeAsyncBorrowed(t *testing.T) {
+	s := startServer(t, ServerConfig{}, nil)
+	cl := newClient(t, ClientConfig{}, nil)
+	got := make(chan string, 2)
+	var first *protocol.Command
+	for _, body := range []string{"one", "two"} {
+		if err := cl.InvokeAsyncBorrowed(s.Addr().String(), request(codeEcho, body), 5*time.Second, func(resp *protocol.Command, err error) {
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			if first == nil {
+				first = resp
+			} else if resp != first {
+				got <- "a copy"
+				return
+			}
+			got <- string(resp.Body)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if b := recv(t, got, "response"); b != body {
+			t.Fatalf("response %q, want %q", b, body)
+		}
+	}
+}

@@ -59,9 +59,10 @@
 //   - ReplyParts parts are written without a copy and must stay unchanged
 //     until done is called; they must not alias the request.
 //   - Callbacks run on the event loop (OnOpen, OnClose, ReplyParts done,
-//     InvokeAsync callbacks on response) or on a timer goroutine
-//     (InvokeAsync timeouts) and must not block.
-//   - Responses handed to Invoke callers are copies they own.
+//     InvokeAsync callbacks on response) or on the sweeper goroutine
+//     (InvokeAsync timeouts, found every 10 ms) and must not block.
+//   - Responses handed to Invoke callers are copies they own, except
+//     those of InvokeAsyncBorrowed, which are valid during the callback.
 //
 // Client: each connection has a reader goroutine that decodes frames into a
 // reused buffer and runs server-request handlers inline (same rules as

@@ -11,19 +11,25 @@ import (
 )
 
 // call is one request waiting for its response: a synchronous caller
-// blocked on done, or an asynchronous one with a callback and a timer.
+// blocked on done, or an asynchronous one with a callback and a deadline.
 //
 // Exactly one party completes a call: whoever removes it from the pending
-// table (the response reader, the timer, the connection's close, or a
+// table (the response reader, the sweeper, the connection's close, or a
 // caller giving up). A synchronous call is pooled; the waiter puts it back
 // only after it has removed it itself or received on done, so no completer
 // can still touch it.
 type call struct {
-	resp  *protocol.Command
-	err   error
-	done  chan struct{} // capacity 1; synchronous calls only
-	cb    func(*protocol.Command, error)
-	timer *time.Timer // asynchronous calls only; set under pendingCalls.mu
+	resp *protocol.Command
+	err  error
+	done chan struct{} // capacity 1; synchronous calls only
+	cb   func(*protocol.Command, error)
+	// Asynchronous calls only: when the sweeper fails the call with
+	// ErrTimeout (monotonic, see monoNow), and the timeout for its message.
+	deadline int64
+	timeout  time.Duration
+	// borrow: cb gets the response as decoded, aliasing the connection's
+	// read buffer, instead of a copy (InvokeAsyncBorrowed).
+	borrow bool
 }
 
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
@@ -39,9 +45,6 @@ func putCall(c *call) {
 // its pending table by the caller of complete.
 func (c *call) complete(resp *protocol.Command, err error) {
 	if c.cb != nil {
-		if c.timer != nil {
-			c.timer.Stop()
-		}
 		c.cb(resp, err)
 		return
 	}
@@ -54,29 +57,76 @@ func (c *call) complete(resp *protocol.Command, err error) {
 type pendingCalls struct {
 	mu     sync.Mutex
 	m      map[int32]*call
+	async  int   // asynchronous calls in m; the sweeper watches p while > 0
 	closed error // set once by closeAll; later adds fail with it
 }
 
-// add registers c under opaque. An asynchronous call gets a timer that
-// fails it with ErrTimeout after timeout.
+// add registers c under opaque. An asynchronous call fails with
+// ErrTimeout once timeout has passed (checked by the sweeper, so up to
+// sweepInterval late).
 func (p *pendingCalls) add(opaque int32, c *call, timeout time.Duration) error {
+	if c.cb != nil {
+		c.timeout = timeout
+		c.deadline = monoNow() + int64(timeout)
+	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed != nil {
+		p.mu.Unlock()
 		return p.closed
 	}
 	if p.m == nil {
 		p.m = make(map[int32]*call)
 	}
 	p.m[opaque] = c
+	watch := false
 	if c.cb != nil {
-		c.timer = time.AfterFunc(timeout, func() {
-			if p.remove(opaque, c) {
-				c.complete(nil, fmt.Errorf("%w: no response to opaque %d within %v", ErrTimeout, opaque, timeout))
-			}
-		})
+		p.async++
+		watch = p.async == 1
+	}
+	p.mu.Unlock()
+	if watch {
+		calls.watch(p)
 	}
 	return nil
+}
+
+// take deletes opaque's call from the table and returns it (nil if none).
+// REQUIRES: p.mu held.
+func (p *pendingCalls) take(opaque int32) *call {
+	c := p.m[opaque]
+	if c != nil {
+		delete(p.m, opaque)
+		if c.cb != nil {
+			p.async--
+		}
+	}
+	return c
+}
+
+// expire removes the asynchronous calls whose deadline is at or before now
+// and fails them with ErrTimeout. It reports whether p still has
+// asynchronous calls (the sweeper keeps watching it).
+func (p *pendingCalls) expire(now int64, scratch []int32) ([]int32, bool) {
+	p.mu.Lock()
+	scratch = scratch[:0]
+	for op, c := range p.m {
+		if c.cb != nil && c.deadline <= now {
+			scratch = append(scratch, op)
+		}
+	}
+	var expired []*call
+	if len(scratch) > 0 {
+		expired = make([]*call, 0, len(scratch))
+		for _, op := range scratch {
+			expired = append(expired, p.take(op))
+		}
+	}
+	more := p.async > 0
+	p.mu.Unlock()
+	for i, c := range expired {
+		c.complete(nil, fmt.Errorf("%w: no response to opaque %d within %v", ErrTimeout, scratch[i], c.timeout))
+	}
+	return scratch, more
 }
 
 // remove deletes opaque if it still maps to c and reports whether it did.
@@ -86,24 +136,26 @@ func (p *pendingCalls) remove(opaque int32, c *call) bool {
 	if p.m[opaque] != c {
 		return false
 	}
-	delete(p.m, opaque)
+	p.take(opaque)
 	return true
 }
 
 // deliver completes the call waiting for resp with a copy of resp (which
-// aliases an inbound buffer) and reports whether there was one. A response
-// nobody waits for (timed out, or never asked) is dropped.
+// aliases an inbound buffer; the call itself if it borrows) and reports
+// whether there was one. A response nobody waits for (timed out, or never
+// asked) is dropped.
 func (p *pendingCalls) deliver(resp *protocol.Command) bool {
 	p.mu.Lock()
-	c := p.m[resp.Opaque]
-	if c != nil {
-		delete(p.m, resp.Opaque)
-	}
+	c := p.take(resp.Opaque)
 	p.mu.Unlock()
 	if c == nil {
 		return false
 	}
-	c.complete(cloneCommand(resp), nil)
+	if c.borrow {
+		c.complete(resp, nil)
+	} else {
+		c.complete(cloneCommand(resp), nil)
+	}
 	return true
 }
 
@@ -115,6 +167,7 @@ func (p *pendingCalls) closeAll(err error) {
 	}
 	m := p.m
 	p.m = nil
+	p.async = 0
 	p.mu.Unlock()
 	for _, c := range m {
 		c.complete(nil, err)
@@ -239,7 +292,7 @@ func (c *Conn) Invoke(ctx context.Context, cmd *protocol.Command) (*protocol.Com
 // by cb) or an error: ErrTimeout after timeout (DefaultInvokeTimeout if
 // timeout ≤ 0), ErrConnClosed if the connection closes first. If
 // InvokeAsync returns an error, cb is not called. cb runs on an event loop
-// or a timer goroutine and must not block. cmd may be reused when
+// or the sweeper goroutine and must not block. cmd may be reused when
 // InvokeAsync returns.
 func (c *Conn) InvokeAsync(cmd *protocol.Command, timeout time.Duration, cb func(resp *protocol.Command, err error)) error {
 	if timeout <= 0 {
@@ -253,7 +306,6 @@ func (c *Conn) InvokeAsync(cmd *protocol.Command, timeout time.Duration, cb func
 	}
 	if err := c.send(outFrame{cmd: cmd}); err != nil {
 		if c.calls.remove(op, cl) {
-			cl.timer.Stop()
 			return err
 		}
 		// closeAll got there first and has called cb with the close error.
