@@ -40,6 +40,7 @@ type ProducerOptions struct {
 	Profile        bool          `json:"profile"`
 	Admin          string        `json:"admin,omitempty"`
 	ProfileSeconds int           `json:"profile_seconds,omitempty"`
+	CPUProfile     string        `json:"-"` // the tool's own CPU profile, a file
 
 	// String forms of the durations, for the JSON summary.
 	DurationText string `json:"duration"`
@@ -81,6 +82,7 @@ func ParseProducer(args []string, errOut io.Writer) (ProducerOptions, error) {
 	fs.BoolVar(&o.Profile, "profile", false, "collect a CPU profile of the broker during the measured run (needs -admin) and print its top 15 functions")
 	fs.StringVar(&o.Admin, "admin", "", "the broker's admin HTTP listener, `host:port` (broker.conf adminListenAddr)")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 0, "length of the CPU profile (default: the -d duration, else 10)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the producer's own CPU profile to `file` (go tool pprof)")
 	fs.Usage = func() {
 		_, _ = io.WriteString(errOut, producerUsage) // usage output: nowhere to report a failure
 		fs.PrintDefaults()
