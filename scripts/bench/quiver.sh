@@ -9,8 +9,8 @@
 # Raw tool output in $BENCH_RESULTS/raw/quiver-*.out.
 #
 # Workloads (QUIVER_DURATION each, default 6 s; QUIVER_RUNS runs, default 3):
-#   ASYNC_FLUSH  async-1        1 sender, async (pipelined), 1 message per request
-#                async-batch32  1 sender, async, batches of 32 messages
+#   ASYNC_FLUSH  async-1        1 sender, async (pipelined, -w 256), 1 message per request
+#                async-batch32  1 sender, async (-w 64), batches of 32 messages
 #                async-64       64 senders, sync sends
 #                consume        bench/consumer, a new group per run, the topic from its start
 #   SYNC_FLUSH   sync-1         1 sender, sync sends
@@ -39,10 +39,16 @@ PRODUCER_EXTRA=${PRODUCER_EXTRA:-}
 CONSUMER_EXTRA=${CONSUMER_EXTRA:-}
 
 # --- the tools' flags (the one place to adapt) ---------------------------
-# producer_args MODE CONCURRENCY BATCH SECONDS (async mode keeps the
-# producer's default window, -w 64 requests in flight per sender)
+# producer_args MODE CONCURRENCY BATCH SECONDS. Async single-message sends
+# keep ASYNC_WINDOW requests in flight per sender (default 256; `nats bench
+# js pub async` keeps up to 500 publishes outstanding, its --batch
+# default); async batches keep the producer's default of 64 (256 batches
+# of 32 in flight measured slower).
+ASYNC_WINDOW=${QUIVER_ASYNC_WINDOW:-256}
 producer_args() {
-	echo -n "-n 127.0.0.1:$ns_port -t $TOPIC -s $SIZE -m $1 -c $2 -b $3 -d ${4}s -json"
+	local w=
+	[ "$1" = async ] && [ "$3" = 1 ] && w=" -w $ASYNC_WINDOW"
+	echo -n "-n 127.0.0.1:$ns_port -t $TOPIC -s $SIZE -m $1 -c $2 -b $3$w -d ${4}s -json"
 }
 # consumer_args GROUP SECONDS: a new group from the topic's first message,
 # stopping early when the topic is drained
@@ -50,7 +56,7 @@ consumer_args() {
 	echo -n "-n 127.0.0.1:$ns_port -t $TOPIC -g $1 -from earliest -idle 2s -d ${2}s -json"
 }
 # Flags the tools must list in their -h output.
-PRODUCER_FLAGS="n t s m c b d json"
+PRODUCER_FLAGS="n t s m c b w d json"
 CONSUMER_FLAGS="n t g from idle d json"
 
 out=$BENCH_RESULTS/quiver.jsonl
