@@ -210,3 +210,49 @@ func TestDeleteTopicForgetsMessages(t *testing.T) {
 		t.Fatalf("pull from 3: code %d, %d bytes", resp.Code, len(resp.Body))
 	}
 }
+
+// TestScanSendProperties: the one-pass scan flags exactly the properties
+// the reroute lookups (message.Property) would find, and WAIT=false.
+func TestScanSendProperties(t *testing.T) {
+	kv := func(pairs ...string) []byte {
+		var b []byte
+		for i := 0; i+1 < len(pairs); i += 2 {
+			b = message.AppendProperty(b, pairs[i], pairs[i+1])
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name            string
+		props           []byte
+		reroute, noWait bool
+	}{
+		{"none", nil, false, false},
+		{"plain client-go", kv("UNIQ_KEY", "AB12", "WAIT", "true", "TAGS", "TagA", "KEYS", "k1"), false, false},
+		{"wait false", kv("WAIT", "false", "TAGS", "x"), false, true},
+		{"last wait wins", kv("WAIT", "false", "WAIT", "true"), false, false},
+		{"delay", kv("TAGS", "x", "DELAY", "3"), true, false},
+		{"transaction", kv("TRAN_MSG", "true"), true, false},
+		{"timer deliver", kv("TIMER_DELIVER_MS", "1"), true, false},
+		{"timer delay sec", kv("TIMER_DELAY_SEC", "1"), true, false},
+		{"timer delay ms", kv("TIMER_DELAY_MS", "1"), true, false},
+		{"start deliver time", kv("__STARTDELIVERTIME", "1", "WAIT", "false"), true, true},
+		// Java's parser skips a pair with an empty value; so does the scan.
+		{"empty delay value", []byte("DELAY\x01\x02TAGS\x01x"), false, false},
+		{"key as a value", kv("TAGS", "DELAY"), false, false},
+		{"key prefix", kv("DELAYED", "1", "TIMER_DELAY_SECS", "2"), false, false},
+	} {
+		reroute, noWait := scanSendProperties(tc.props)
+		if reroute != tc.reroute || noWait != tc.noWait {
+			t.Errorf("%s: reroute %v noWait %v, want %v %v", tc.name, reroute, noWait, tc.reroute, tc.noWait)
+		}
+		// Cross-check against the lookups the scan stands in for.
+		want := false
+		for _, k := range []string{message.PropertyTransactionPrepared, message.PropertyDelayTimeLevel, message.PropertyTimerDeliverMS,
+			message.PropertyTimerDelaySec, message.PropertyTimerDelayMS, message.PropertyStartDeliverTime} {
+			want = want || message.HasProperty(tc.props, k)
+		}
+		if reroute != want {
+			t.Errorf("%s: reroute %v, but the lookups say %v", tc.name, reroute, want)
+		}
+	}
+}

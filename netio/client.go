@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -303,6 +304,9 @@ func (cc *clientConn) writeLoop() {
 			return
 		}
 		for {
+			// Let the goroutines that are ready to run queue their
+			// requests first (see writeLoop's doc).
+			runtime.Gosched()
 			cc.wmu.Lock()
 			b := cc.q
 			cc.q = nil

@@ -350,3 +350,34 @@ func TestOSSyncWritesBackMappedPages(t *testing.T) {
 		}
 	}
 }
+
+// TestOSWriteBack: OS files pace write-back (segment zero-fill relies on
+// it), reporting sync_file_range's errors with the file's name.
+func TestOSWriteBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wb")
+	f, err := Default.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, ok := f.(WriteBacker)
+	if !ok {
+		t.Fatal("OS files do not implement WriteBacker")
+	}
+	data := bytes.Repeat([]byte{7}, 1<<20)
+	if _, err := f.WriteAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.WriteBack(0, 1<<20, false); err != nil {
+		t.Fatalf("start write-back: %v", err)
+	}
+	if err := wb.WriteBack(0, 1<<20, true); err != nil {
+		t.Fatalf("wait for write-back: %v", err)
+	}
+	var pe *os.PathError
+	if err := wb.WriteBack(-1, 10, true); !errors.As(err, &pe) || pe.Path != path || !errors.Is(err, unix.EINVAL) {
+		t.Errorf("negative offset: %v, want a PathError naming %s wrapping EINVAL", err, path)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

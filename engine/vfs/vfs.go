@@ -91,6 +91,13 @@ type File interface {
 	Map(size int, writable bool) (Mapping, error)
 }
 
+// WriteBacker is implemented by files that can pace bulk writes: WriteBack
+// starts the write-back of the dirty pages in [off, off+n) and, if wait,
+// waits for it (sync_file_range). It makes nothing durable; Sync does.
+type WriteBacker interface {
+	WriteBack(off, n int64, wait bool) error
+}
+
 // Mapping is a memory mapping of a file.
 type Mapping interface {
 	// Bytes returns the mapped bytes. Reading them after Unmap faults.
