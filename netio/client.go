@@ -295,6 +295,13 @@ func (cc *clientConn) send(f outFrame) error {
 
 // writeLoop is the connection's writer: woken by send, it writes the queue
 // until it is empty, then sleeps; it exits when the connection fails.
+//
+// NB: it yields (runtime.Gosched) before each take of the queue. A batch of
+// responses readies many senders at once, and the first one's send readies
+// the writer, which the scheduler would run next: it wrote 1.7 requests per
+// writev under 64 synchronous senders (bench/producer -m sync -c 64). After
+// the yield the other ready senders queue first, about 10 requests per
+// writev, and a lone sender loses nothing (the yield returns at once).
 func (cc *clientConn) writeLoop() {
 	defer cc.cl.wg.Done()
 	for {
@@ -305,7 +312,7 @@ func (cc *clientConn) writeLoop() {
 		}
 		for {
 			// Let the goroutines that are ready to run queue their
-			// requests first (see writeLoop's doc).
+			// requests first.
 			runtime.Gosched()
 			cc.wmu.Lock()
 			b := cc.q
