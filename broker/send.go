@@ -56,7 +56,7 @@ func (b *Broker) send(req *netio.Request) {
 		return
 	}
 	tc, created, err := b.topics.CheckSend(topics.SendCheck{
-		Topic: string(h.Topic), QueueID: h.QueueID, DefaultTopic: string(h.DefaultTopic),
+		Topic: unsafeString(h.Topic), QueueID: h.QueueID, DefaultTopic: unsafeString(h.DefaultTopic),
 		DefaultTopicQueueNums: h.DefaultTopicQueueNums, UnitMode: h.UnitMode, Producer: cl.remote,
 	})
 	if err != nil {
@@ -246,7 +246,7 @@ func appendMsgIDs(dst []byte, storeHost message.Host, res engine.AppendResult, n
 
 func encodeSendResponse(resp *protocol.Command, msgID []byte, qid int32, queueOffset int64, cfg *conf.Config) {
 	rh := protocol.SendMessageResponseHeader{MsgID: msgID, QueueID: qid, QueueOffset: queueOffset,
-		MsgRegion: []byte(cfg.RegionID), TraceOn: cfg.TraceOn}
+		MsgRegion: unsafeBytes(cfg.RegionID), TraceOn: cfg.TraceOn}
 	rh.Encode(&resp.Ext)
 }
 

@@ -15,3 +15,8 @@ func unsafeString(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// unsafeBytes views s as bytes without copying, for callees that only read
+// them and keep them no longer than s lives (the GC keeps s alive through
+// the view).
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

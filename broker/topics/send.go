@@ -15,6 +15,10 @@ const (
 
 // SendCheck is what CheckSend needs from a SEND (10, 310, 320) or
 // SEND_REPLY_MESSAGE header.
+//
+// Topic and DefaultTopic may alias the request's buffer (the send handler
+// passes views to save an allocation per send): CheckSend copies them
+// before it keeps them, when it creates the topic.
 type SendCheck struct {
 	Topic string
 	// QueueID is the header's queueId. A negative id passes: the handler
@@ -61,6 +65,7 @@ func (m *Manager) CheckSend(r SendCheck) (cfg protocol.TopicConfig, created bool
 		return cfg, false, e
 	}
 	if !ok {
+		r.Topic, r.DefaultTopic = strings.Clone(r.Topic), strings.Clone(r.DefaultTopic)
 		var sysFlag int32
 		if r.UnitMode {
 			if strings.HasPrefix(r.Topic, RetryTopicPrefix) {
