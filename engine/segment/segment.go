@@ -150,8 +150,8 @@ func Create(fs vfs.FS, dir string, base int64, cfg Config) (s *Segment, err erro
 // queued behind it took half a second (a 512 ms stall in bench/producer
 // -m sync -c 64 at every new segment). Paced in 1 MiB chunks the stall was
 // gone but rounds waited behind up to 2 MiB (p99 7 ms while filling); in
-// 256 KiB chunks p99 stays about 5 ms for the 3 s the fill takes, where
-// the fill's own CPU (1 GiB of new page cache) is most of the cost.
+// 256 KiB chunks p99 stays about 5 ms for the 3 s the fill takes, while
+// the fill (1 GiB of new page cache) also competes for the CPUs.
 func zeroFill(f vfs.File, size int) error {
 	const chunk = 256 << 10
 	zeros := make([]byte, min(size, chunk))
