@@ -209,10 +209,17 @@ func Section(in Input) string {
 
 	p("### Issue 6 targets, from the figures above\n\n")
 	p("| target | required | measured (medians) | verdict |\n| --- | --- | --- | --- |\n")
+	failed := false
 	for _, t := range in.Targets {
 		p("| %s | %s | %s | %s |\n", t.Name, t.Required, orDash(t.Measured), t.Verdict)
+		failed = failed || t.Verdict == Fail
 	}
 	p("\n")
+	if failed {
+		// The profiles behind a miss are measured by hand, not by this
+		// run: they live in a section outside the generated one.
+		p("Why a target is missed, with the profiles, commands and commits behind it: the hand-written section after this generated one.\n\n")
+	}
 
 	if len(in.Commands) > 0 {
 		p("<details><summary>Every command of this run</summary>\n\n```sh\n")

@@ -250,6 +250,16 @@ func TestLoadAndRender(t *testing.T) {
 			t.Errorf("section lacks %q:\n%s", want, md)
 		}
 	}
+	// A missed target points to the hand-written analysis; none, no pointer.
+	const pointer = "the hand-written section after this generated one"
+	if strings.Contains(md, pointer) {
+		t.Error("the section points to the analysis of missed targets, but none was missed")
+	}
+	missed := Targets(s)
+	missed[0].Verdict = Fail
+	if md := Section(Input{Summary: s, Targets: missed}); !strings.Contains(md, pointer) {
+		t.Errorf("a missed target without the pointer to its analysis:\n%s", md)
+	}
 	for _, c := range []struct {
 		name string
 		draw func(map[Key]Summary, string) error
