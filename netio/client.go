@@ -79,7 +79,7 @@ func (cl *Client) Invoke(ctx context.Context, addr string, cmd *protocol.Command
 	c := getCall()
 	op := cl.opaque.Add(1)
 	prepareRequest(cmd, op, false)
-	if err := cc.calls.add(op, c, 0); err != nil {
+	if err := cc.calls.add(op, c, syncTimeout(ctx, cl.cfg.DefaultTimeout)); err != nil {
 		putCall(c)
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (cl *Client) Invoke(ctx context.Context, addr string, cmd *protocol.Command
 		cc.calls.abandon(op, c)
 		return nil, err
 	}
-	return cc.calls.wait(ctx, op, c, cl.cfg.DefaultTimeout)
+	return cc.calls.wait(ctx, op, c)
 }
 
 // InvokeAsync sends cmd to addr and calls cb once with the response (a copy

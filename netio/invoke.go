@@ -23,8 +23,9 @@ type call struct {
 	err  error
 	done chan struct{} // capacity 1; synchronous calls only
 	cb   func(*protocol.Command, error)
-	// Asynchronous calls only: when the sweeper fails the call with
-	// ErrTimeout (monotonic, see monoNow), and the timeout for its message.
+	// When the sweeper fails the call with ErrTimeout (monotonic, see
+	// monoNow; 0: never, a synchronous call whose context bounds it), and
+	// the timeout for its message.
 	deadline int64
 	timeout  time.Duration
 	// borrow: cb gets the response as decoded, aliasing the connection's
@@ -57,16 +58,17 @@ func (c *call) complete(resp *protocol.Command, err error) {
 type pendingCalls struct {
 	mu     sync.Mutex
 	m      map[int32]*call
-	async  int   // asynchronous calls in m; the sweeper watches p while > 0
+	timed  int   // calls in m with a deadline; the sweeper watches p while > 0
 	closed error // set once by closeAll; later adds fail with it
 }
 
-// add registers c under opaque. An asynchronous call fails with
+// add registers c under opaque. With timeout > 0 the call fails with
 // ErrTimeout once timeout has passed (checked by the sweeper, so up to
-// sweepInterval late).
+// sweepInterval late); with 0 it waits for its response, the connection's
+// close, or its caller (a synchronous call with a context deadline).
 func (p *pendingCalls) add(opaque int32, c *call, timeout time.Duration) error {
-	if c.cb != nil {
-		c.timeout = timeout
+	c.timeout, c.deadline = timeout, 0
+	if timeout > 0 {
 		c.deadline = monoNow() + int64(timeout)
 	}
 	p.mu.Lock()
@@ -79,9 +81,9 @@ func (p *pendingCalls) add(opaque int32, c *call, timeout time.Duration) error {
 	}
 	p.m[opaque] = c
 	watch := false
-	if c.cb != nil {
-		p.async++
-		watch = p.async == 1
+	if c.deadline != 0 {
+		p.timed++
+		watch = p.timed == 1
 	}
 	p.mu.Unlock()
 	if watch {
@@ -96,21 +98,21 @@ func (p *pendingCalls) take(opaque int32) *call {
 	c := p.m[opaque]
 	if c != nil {
 		delete(p.m, opaque)
-		if c.cb != nil {
-			p.async--
+		if c.deadline != 0 {
+			p.timed--
 		}
 	}
 	return c
 }
 
-// expire removes the asynchronous calls whose deadline is at or before now
-// and fails them with ErrTimeout. It reports whether p still has
-// asynchronous calls (the sweeper keeps watching it).
+// expire removes the calls whose deadline is at or before now and fails
+// them with ErrTimeout. It reports whether p still has calls with a
+// deadline (the sweeper keeps watching it).
 func (p *pendingCalls) expire(now int64, scratch []int32) ([]int32, bool) {
 	p.mu.Lock()
 	scratch = scratch[:0]
 	for op, c := range p.m {
-		if c.cb != nil && c.deadline <= now {
+		if c.deadline != 0 && c.deadline <= now {
 			scratch = append(scratch, op)
 		}
 	}
@@ -121,7 +123,7 @@ func (p *pendingCalls) expire(now int64, scratch []int32) ([]int32, bool) {
 			expired = append(expired, p.take(op))
 		}
 	}
-	more := p.async > 0
+	more := p.timed > 0
 	p.mu.Unlock()
 	for i, c := range expired {
 		c.complete(nil, fmt.Errorf("%w: no response to opaque %d within %v", ErrTimeout, scratch[i], c.timeout))
@@ -167,7 +169,7 @@ func (p *pendingCalls) closeAll(err error) {
 	}
 	m := p.m
 	p.m = nil
-	p.async = 0
+	p.timed = 0
 	p.mu.Unlock()
 	for _, c := range m {
 		c.complete(nil, err)
@@ -182,16 +184,23 @@ func (p *pendingCalls) abandon(opaque int32, c *call) {
 	putCall(c)
 }
 
-// wait blocks until the synchronous call c completes, ctx ends, or (when
-// ctx has no deadline) def passes. A response arriving after that is
-// dropped. c is returned to the pool.
-func (p *pendingCalls) wait(ctx context.Context, opaque int32, c *call, def time.Duration) (*protocol.Command, error) {
-	var expired <-chan time.Time
-	if _, ok := ctx.Deadline(); !ok {
-		t := time.NewTimer(def)
-		defer t.Stop()
-		expired = t.C
+// syncTimeout is the timeout to register a synchronous call with: 0 when
+// ctx has a deadline (ctx bounds the wait), else def (the sweeper does).
+//
+// NB: the sweeper rather than a timer per call: with 64 goroutines sending
+// synchronously, time.NewTimer and Stop per call were runtime timer-heap
+// work on every send.
+func syncTimeout(ctx context.Context, def time.Duration) time.Duration {
+	if _, ok := ctx.Deadline(); ok {
+		return 0
 	}
+	return def
+}
+
+// wait blocks until the synchronous call c completes (with its response,
+// the close error, or ErrTimeout from the sweeper) or ctx ends. A response
+// arriving after that is dropped. c is returned to the pool.
+func (p *pendingCalls) wait(ctx context.Context, opaque int32, c *call) (*protocol.Command, error) {
 	var err error
 	select {
 	case <-c.done:
@@ -203,8 +212,6 @@ func (p *pendingCalls) wait(ctx context.Context, opaque int32, c *call, def time
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w: opaque %d: %w", ErrTimeout, opaque, err)
 		}
-	case <-expired:
-		err = fmt.Errorf("%w: no response to opaque %d within %v", ErrTimeout, opaque, def)
 	}
 	if !p.remove(opaque, c) {
 		// The response (or the close) won the race: it is on its way.
@@ -277,7 +284,7 @@ func (c *Conn) Invoke(ctx context.Context, cmd *protocol.Command) (*protocol.Com
 	cl := getCall()
 	op := c.srv.opaque.Add(1)
 	prepareRequest(cmd, op, false)
-	if err := c.calls.add(op, cl, 0); err != nil {
+	if err := c.calls.add(op, cl, syncTimeout(ctx, DefaultInvokeTimeout)); err != nil {
 		putCall(cl)
 		return nil, err
 	}
@@ -285,7 +292,7 @@ func (c *Conn) Invoke(ctx context.Context, cmd *protocol.Command) (*protocol.Com
 		c.calls.abandon(op, cl)
 		return nil, err
 	}
-	return c.calls.wait(ctx, op, cl, DefaultInvokeTimeout)
+	return c.calls.wait(ctx, op, cl)
 }
 
 // InvokeAsync sends cmd and calls cb once with the response (a copy owned

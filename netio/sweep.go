@@ -5,13 +5,14 @@ import (
 	"time"
 )
 
-// sweepInterval is how often the sweeper looks for asynchronous calls past
+// sweepInterval is how often the sweeper looks for calls past
 // their deadline, and so how late ErrTimeout can come.
 const sweepInterval = 10 * time.Millisecond
 
 // calls is the package's sweeper: one goroutine for every client and
-// server connection, running only while some pending table holds
-// asynchronous calls.
+// server connection, running only while some pending table holds calls
+// with a deadline (asynchronous calls, and synchronous ones whose context
+// has no deadline).
 //
 // NB: a sweeper rather than a time.AfterFunc per call: the timer was
 // created and stopped for every asynchronous request, and with its closure
@@ -33,7 +34,7 @@ type sweeper struct {
 	running bool
 }
 
-// watch adds p, which just got its first asynchronous call, to the tables
+// watch adds p, which just got its first call with a deadline, to the tables
 // the sweeper checks, and starts the sweeper if it sleeps.
 func (s *sweeper) watch(p *pendingCalls) {
 	s.mu.Lock()
@@ -48,8 +49,8 @@ func (s *sweeper) watch(p *pendingCalls) {
 	}
 }
 
-// loop expires calls every sweepInterval until no table has asynchronous
-// calls left.
+// loop expires calls every sweepInterval until no table has calls with a
+// deadline left.
 func (s *sweeper) loop() {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -80,13 +81,13 @@ func (s *sweeper) loop() {
 	}
 }
 
-// unwatch drops p unless it got asynchronous calls again meanwhile (its
-// add then found async > 0 and did not call watch, so p must stay).
+// unwatch drops p unless it got calls with a deadline again meanwhile (its
+// add then found timed > 0 and did not call watch, so p must stay).
 func (s *sweeper) unwatch(p *pendingCalls) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.mu.Lock()
-	idle := p.async == 0
+	idle := p.timed == 0
 	p.mu.Unlock()
 	if idle {
 		delete(s.tables, p)
