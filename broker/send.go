@@ -165,8 +165,9 @@ func (b *Broker) reroute(s *sendScratch, f *message.Fields) error {
 // delay level: applyPrepared, applyTimer, applyDelay look them up) and
 // whether WAIT is "false". Duplicates: the last WAIT wins, as in Property.
 //
-// NB: one pass instead of seven lookups per send; the lookups were a
-// twentieth of the broker's CPU under pipelined 1 KiB sends.
+// NB: one pass instead of seven lookups per send. message.Property and
+// the byte scans under it were 4.7% of the broker's perf samples under
+// pipelined 1 KiB sends, the dispatcher's index-key lookups included.
 func scanSendProperties(props []byte) (reroute, noWait bool) {
 	it := message.NewPropertyIter(props)
 	for {

@@ -15,10 +15,10 @@ const sweepInterval = 10 * time.Millisecond
 // has no deadline).
 //
 // NB: a sweeper rather than a time.AfterFunc per call: the timer was
-// created and stopped for every asynchronous request, and with its closure
-// and the runtime's timer locks it was a tenth of bench/producer's CPU at
-// 100,000 pipelined sends per second. Timeouts are seconds long; 10 ms of
-// slack is nothing to them.
+// created and stopped for every asynchronous request; pendingCalls.add
+// with its AfterFunc (3.9%) and the runtime's timer checks (3.0%) were 7%
+// of bench/producer's CPU profile at 121,000 pipelined sends per second.
+// Timeouts are seconds long; 10 ms of slack is nothing to them.
 var calls sweeper
 
 // epoch anchors monoNow.
