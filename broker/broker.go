@@ -162,7 +162,8 @@ func New(cfg *conf.Config, opts Options) (*Broker, error) {
 		_ = b.store.Close()
 		return nil, err
 	}
-	b.log.Info("store opened", "dir", ecfg.Dir, "unclean", b.store.Unclean(), "start", b.store.StartTime())
+	b.log.Info("store opened", "dir", ecfg.Dir, "unclean", b.store.Unclean(), "start", b.store.StartTime(),
+		"writeMode", ecfg.CommitLog.WriteMode, "flush", ecfg.CommitLog.FlushMode, "cacheWindow", ecfg.CommitLog.CacheWindow)
 	return b, nil
 }
 

@@ -167,7 +167,7 @@ func TestMetrics(t *testing.T) {
 	}
 	for _, line := range []string{"quiver_send_requests_total 3", "quiver_send_messages_total 3", "quiver_pull_found_total 1",
 		"quiver_pull_messages_total 3", "quiver_commitlog_appends_total 3", "# TYPE quiver_commitlog_flush_seconds histogram",
-		`quiver_commitlog_flush_seconds_bucket{le="+Inf"}`} {
+		`quiver_commitlog_flush_seconds_bucket{le="+Inf"}`, "quiver_commitlog_cache_dropped_bytes_total 0"} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("metrics lack %q:\n%s", line, out.String())
 		}

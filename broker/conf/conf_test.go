@@ -3,9 +3,11 @@ package conf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -474,6 +476,7 @@ func TestEngineConfig(t *testing.T) {
 	want.DiskMaxUsedSpaceRatio = 80
 	want.CleanInterval = 5 * time.Second
 	want.CheckpointInterval = 2 * time.Second
+	want.CommitLog.CacheWindow = 0 // testHost has no free page reporting
 	// Funcs cannot be compared: clear them on both sides.
 	for _, e := range []*engine.Config{&ec, &want} {
 		e.Clock, e.TagsCode, e.CommitLog.Clock, e.FS, e.Index.Logger = nil, nil, nil, nil, nil
@@ -660,5 +663,54 @@ func TestDetectHost(t *testing.T) {
 	}
 	if c.BrokerIP1 != h.IPv4 || c.BrokerName != h.Name {
 		t.Errorf("%q %q", c.BrokerIP1, c.BrokerName)
+	}
+}
+
+// TestCommitLogCacheWindow: the default follows the host's free page
+// reporting, a value in the file wins, and a negative one is refused.
+func TestCommitLogCacheWindow(t *testing.T) {
+	if w := mustParse(t, "").EngineConfig().CommitLog.CacheWindow; w != 0 {
+		t.Errorf("default without free page reporting: %d, want 0", w)
+	}
+	h := testHost
+	h.FreePageReporting = true
+	l := Loader{Env: noEnv, Host: &h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for text, want := range map[string]int64{"": 1 << 30, "commitLogCacheWindow=0\n": 0, "commitLogCacheWindow=268435456\n": 256 << 20} {
+		c, err := l.Parse("broker.conf", strings.NewReader(text))
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if w := c.EngineConfig().CommitLog.CacheWindow; w != want {
+			t.Errorf("%q with free page reporting: %d, want %d", text, w, want)
+		}
+	}
+	for _, v := range []string{"-1", "1GiB"} {
+		if _, err := parse(t, "commitLogCacheWindow="+v+"\n"); err == nil {
+			t.Errorf("commitLogCacheWindow=%s accepted", v)
+		}
+	}
+}
+
+// TestFreePageReporting reads a virtio-balloon device's feature bits as
+// sysfs shows them (this dev machine's device: "0110010...").
+func TestFreePageReporting(t *testing.T) {
+	dir := t.TempDir()
+	if freePageReporting(filepath.Join(dir, "none")) {
+		t.Error("no driver directory: reported")
+	}
+	for i, tc := range []struct {
+		features string
+		want     bool
+	}{{"0110000000", false}, {"0110010000", true}, {"011", false}} {
+		drv := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(filepath.Join(drv, "virtio3"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(drv, "virtio3", "features"), []byte(tc.features+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := freePageReporting(drv); got != tc.want {
+			t.Errorf("features %s: %v, want %v", tc.features, got, tc.want)
+		}
 	}
 }

@@ -112,6 +112,10 @@ type Config struct {
 	// a helper keeps writable ahead of it) and pwrite under SYNC_FLUSH
 	// (group commit writes a stage with one pwrite per round).
 	CommitLogWriteMode string
+	// CommitLogCacheWindow (commitLogCacheWindow, Quiver) is
+	// engine/commitlog.Config.CacheWindow in bytes. Default 1 GiB on a VM
+	// guest with free page reporting (Host.FreePageReporting), else 0.
+	CommitLogCacheWindow int64
 
 	// StorePathRootDir (storePathRootDir), default ~/store.
 	StorePathRootDir string

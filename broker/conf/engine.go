@@ -16,6 +16,7 @@ import (
 //	flushIntervalCommitLog        CommitLog.FlushInterval
 //	flushCommitLogLeastPages      CommitLog.FlushLeastPages
 //	syncFlushTimeout              CommitLog.SyncFlushTimeout
+//	commitLogCacheWindow          CommitLog.CacheWindow
 //	mappedFileSizeConsumeQueue    ConsumeQueue.EntriesPerFile (bytes / 20)
 //	maxHashSlotNum, maxIndexNum   Index.MaxHashSlots, Index.MaxIndexNum
 //	messageIndexEnable            MessageIndexEnable
@@ -37,6 +38,7 @@ func (c *Config) EngineConfig() engine.Config {
 	if c.FlushDiskType == SyncFlush {
 		ec.CommitLog.FlushMode = commitlog.FlushSync
 	}
+	ec.CommitLog.CacheWindow = c.CommitLogCacheWindow
 	ec.CommitLog.FlushInterval = c.FlushIntervalCommitLog
 	ec.CommitLog.FlushLeastPages = c.FlushCommitLogLeastPages
 	ec.CommitLog.SyncFlushTimeout = c.SyncFlushTimeout

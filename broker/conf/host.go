@@ -3,6 +3,7 @@ package conf
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 )
 
@@ -20,6 +21,11 @@ type Host struct {
 	// NumCPU sizes the defaults of RocketMQ's thread pools (printed only:
 	// those keys have no effect in Quiver).
 	NumCPU int
+	// FreePageReporting says the kernel hands free memory back to a
+	// hypervisor (a virtio-balloon device with free page reporting): memory
+	// the guest has not used for a while is slow to touch again, which
+	// sets the default of commitLogCacheWindow.
+	FreePageReporting bool
 }
 
 // DetectHost reads the host name, the first non-loopback IPv4 address of an
@@ -41,7 +47,29 @@ func DetectHost() Host {
 	if ip := firstIPv4(); ip != "" {
 		h.IPv4 = ip
 	}
+	h.FreePageReporting = freePageReporting("/sys/bus/virtio/drivers/virtio_balloon")
 	return h
+}
+
+// balloonReporting is VIRTIO_BALLOON_F_REPORTING, the feature bit of free
+// page reporting (virtio spec 5.5.3, Linux include/uapi/linux/virtio_balloon.h).
+const balloonReporting = 5
+
+// freePageReporting reports whether a device bound to the virtio-balloon
+// driver at dir (sysfs) negotiated free page reporting: its features file
+// is one '0' or '1' per feature bit, bit 0 first.
+func freePageReporting(dir string) bool {
+	devs, err := filepath.Glob(filepath.Join(dir, "virtio*"))
+	if err != nil {
+		return false
+	}
+	for _, d := range devs {
+		b, err := os.ReadFile(filepath.Join(d, "features"))
+		if err == nil && len(b) > balloonReporting && b[balloonReporting] == '1' {
+			return true
+		}
+	}
+	return false
 }
 
 // firstIPv4 returns the first IPv4 address of an up, non-loopback

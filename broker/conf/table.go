@@ -96,6 +96,26 @@ var table = []key{
 		},
 		get: func(c *Config) string { return c.CommitLogWriteMode }},
 
+	withHost(key{name: "commitLogCacheWindow", kind: kindLong, effect: Acted,
+		help: "Quiver: bytes of the commit log behind the flushed end kept in the page cache; older flushed data is released, and read from the disk again if asked for. 0 leaves the page cache to the kernel.",
+		set: func(c *Config, v string) error {
+			n, err := parseInt(v, 64)
+			if err == nil && n < 0 {
+				err = errors.New("a byte count, 0 or more")
+			}
+			if err == nil {
+				c.CommitLogCacheWindow = n
+			}
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.CommitLogCacheWindow, 10) }},
+		func(h Host) string {
+			if h.FreePageReporting {
+				return "1073741824"
+			}
+			return "0"
+		}, "1073741824 (1 GiB) on a VM whose free memory goes back to the host (virtio-balloon free page reporting), else 0"),
+
 	// store
 	withHost(fStr("storePathRootDir", "", Acted, func(c *Config) *string { return &c.StorePathRootDir }, "Store root: commitlog/, consumequeue/, index/, config/, checkpoint, abort, lock."),
 		func(h Host) string { return filepath.Join(h.Home, "store") }, "~/store"),

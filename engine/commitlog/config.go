@@ -93,6 +93,12 @@ type Config struct {
 	// disables it. Default 4 MiB (BENCHMARKS.md, "Engine segments: write
 	// mode").
 	PrepareAhead int
+	// CacheWindow, if positive, is how many bytes of the log behind
+	// Flushed stay in the page cache: older flushed bytes are released
+	// (Segment.DropCache) in steps of up to 64 MiB, and readers of them
+	// load them from the disk again. 0 (default) leaves the cache to the
+	// kernel. See dropper for why.
+	CacheWindow int64
 }
 
 // DefaultConfig returns the defaults documented on Config's fields.
@@ -127,6 +133,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: SyncFlushTimeout %v", ErrInvalidConfig, c.SyncFlushTimeout)
 	case c.StageSize < 0:
 		return fmt.Errorf("%w: StageSize %d", ErrInvalidConfig, c.StageSize)
+	case c.CacheWindow < 0:
+		return fmt.Errorf("%w: CacheWindow %d", ErrInvalidConfig, c.CacheWindow)
 	case c.PrepareAhead < 0:
 		return fmt.Errorf("%w: PrepareAhead %d", ErrInvalidConfig, c.PrepareAhead)
 	case c.Clock == nil:

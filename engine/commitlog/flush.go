@@ -44,6 +44,10 @@ func (l *Log) startFlusher() {
 		l.wg.Add(1)
 		go l.prepareLoop()
 	}
+	if l.cache.window != 0 {
+		l.wg.Add(1)
+		go l.cacheLoop()
+	}
 }
 
 // stopFlusher stops the goroutines, does a final flush and completes the
@@ -382,6 +386,7 @@ func (l *Log) flush() error {
 	for {
 		f := l.flushed.Load()
 		if w <= f || l.flushed.CompareAndSwap(f, w) {
+			l.cache.flushed(w)
 			return nil
 		}
 	}

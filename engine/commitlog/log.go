@@ -99,6 +99,7 @@ type Log struct {
 
 	flusher
 	ahead   preparer
+	cache   dropper
 	metrics Metrics
 }
 
@@ -153,6 +154,8 @@ func Open(fs vfs.FS, dir string, cfg Config, start int64) (*Log, *Report, error)
 	} else {
 		l.alloc.Prepare(l.pos)
 	}
+	// The cache of what an earlier process wrote is the kernel's.
+	l.cache.init(cfg.CacheWindow, max(l.MinOffset(), l.flushed.Load()-cfg.CacheWindow))
 	l.startFlusher()
 	return l, rep, nil
 }

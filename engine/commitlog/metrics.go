@@ -19,6 +19,7 @@ type Metrics struct {
 	flushNanos, flushMin, flushMax atomic.Int64
 	flushHist                      [FlushBuckets]atomic.Int64
 	prepared                       atomic.Int64
+	dropped, dropErrors            atomic.Int64
 }
 
 // MetricsSnapshot is a copy of a Log's counters.
@@ -39,6 +40,10 @@ type MetricsSnapshot struct {
 	// ahead of the appender (each of them written back by a flush, zeros
 	// if the appender had not reached it yet).
 	Prepared int64
+	// CacheDropped counts the bytes whose page cache was released behind
+	// the CacheWindow, CacheDropErrors the releases that failed (the pages
+	// then stay with the kernel).
+	CacheDropped, CacheDropErrors int64
 }
 
 func (m *Metrics) observeFlush(d time.Duration, err error) {
@@ -74,6 +79,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		Flushes: m.flushes.Load(), FlushErrors: m.flushErrors.Load(), Timeouts: m.timeouts.Load(),
 		FlushTotal: time.Duration(m.flushNanos.Load()), FlushMin: time.Duration(m.flushMin.Load()),
 		FlushMax: time.Duration(m.flushMax.Load()), Prepared: m.prepared.Load(),
+		CacheDropped: m.dropped.Load(), CacheDropErrors: m.dropErrors.Load(),
 	}
 	for i := range s.FlushHist {
 		s.FlushHist[i] = m.flushHist[i].Load()

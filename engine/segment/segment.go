@@ -365,6 +365,39 @@ func (s *Segment) PrepareWrite(off, n int) error {
 	return nil
 }
 
+// DropCache releases the page cache of [off, off+n): it zaps the range
+// from the segment's mapping (MADV_DONTNEED; on a shared file mapping that
+// drops page-table entries, never data) and drops the file's clean pages
+// there (vfs.CacheDropper; a file system without it only zaps). Nothing is
+// lost: dirty pages stay cached until written back, and a reader of the
+// range afterwards faults its bytes back in from the file. The owner
+// releases flushed ranges it does not expect to be read soon; it may call
+// DropCache on any goroutine, concurrently with the writer and readers.
+//
+// NB: ranges should start and end on 2 MiB boundaries: the kernel keeps a
+// large folio that reaches outside the range (vfs.TestOSDropCache).
+func (s *Segment) DropCache(off, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if off < 0 || off+n > s.size {
+		return fmt.Errorf("segment %s: drop cache [%d, %d) of %d bytes: %w", s.path, off, off+n, s.size, ErrOutOfRange)
+	}
+	if !s.Acquire() { // keeps the mapping valid across the madvise
+		return ErrClosed
+	}
+	defer s.Release()
+	if err := s.m.Advise(off, n, vfs.AdviseDontNeed); err != nil {
+		return fmt.Errorf("segment %s: drop cache: %w", s.path, err)
+	}
+	if cd, ok := s.file.(vfs.CacheDropper); ok {
+		if err := cd.DropCache(int64(off), int64(n)); err != nil {
+			return fmt.Errorf("segment %s: drop cache: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
 // Sync makes every byte written before the call durable (fdatasync) and
 // raises Flushed to cover them. It does nothing if nothing was written
 // since the last Sync. It may run on any goroutine, concurrently with

@@ -600,3 +600,60 @@ func TestWriteAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestDropCache: DropCache releases a flushed range's pages (mincore sees
+// them gone from the page cache), keeps the rest, loses no byte (not even
+// of unflushed data: its pages stay dirty), and refuses a range outside
+// the segment.
+func TestDropCache(t *testing.T) {
+	forModes(t, func(t *testing.T, cfg Config) {
+		cfg.Size = 4 << 20
+		s, err := Create(vfs.Default, t.TempDir(), 0, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		data := make([]byte, cfg.Size)
+		for i := range data {
+			data[i] = byte(i*31 + 1)
+		}
+		if err := s.WriteAt(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DropCache(2<<20, cfg.Size); !errors.Is(err, ErrOutOfRange) {
+			t.Fatalf("DropCache past the end: %v, want ErrOutOfRange", err)
+		}
+		if err := s.DropCache(0, cfg.Size); err != nil { // all of it dirty
+			t.Fatal(err)
+		}
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(s.Bytes(), data) { // maps every page
+			t.Fatal("segment differs from the data written")
+		}
+		if err := s.DropCache(0, 2<<20); err != nil {
+			t.Fatal(err)
+		}
+		ps := os.Getpagesize()
+		vec := make([]byte, cfg.Size/ps)
+		if err := mincore(s.Bytes(), vec); err != nil {
+			t.Fatal(err)
+		}
+		var dropped, kept int
+		for i, v := range vec {
+			switch {
+			case i*ps < 2<<20 && v&1 == 0:
+				dropped++
+			case i*ps >= 2<<20 && v&1 == 1:
+				kept++
+			}
+		}
+		if want := (2 << 20) / ps; dropped != want || kept != want {
+			t.Fatalf("after DropCache of the first 2 MiB: %d of its %d pages gone, %d of the other %d still cached", dropped, want, kept, want)
+		}
+		if !bytes.Equal(s.Bytes(), data) {
+			t.Fatal("data changed after its cache was dropped")
+		}
+	})
+}

@@ -144,6 +144,15 @@ func (f *osFile) WriteBack(off, n int64, wait bool) error {
 	}
 }
 
+// DropCache releases the clean page cache of [off, off+n)
+// (POSIX_FADV_DONTNEED). See CacheDropper.
+func (f *osFile) DropCache(off, n int64) error {
+	if err := unix.Fadvise(f.fd, off, n, unix.FADV_DONTNEED); err != nil {
+		return &os.PathError{Op: "fadvise", Path: f.Name(), Err: err}
+	}
+	return nil
+}
+
 func (f *osFile) Sync() error {
 	for {
 		err := unix.Fdatasync(f.fd)

@@ -381,3 +381,81 @@ func TestOSWriteBack(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// resident counts the pages of b (page-aligned) that are in the page cache.
+func resident(t *testing.T, b []byte) int {
+	t.Helper()
+	vec := make([]byte, (len(b)+os.Getpagesize()-1)/os.Getpagesize())
+	// x/sys has no Mincore wrapper.
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	if e != 0 {
+		t.Fatal(e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// TestOSDropCache: after a sync, DropCache releases the file's pages once
+// the mapping's own references are zapped (AdviseDontNeed), keeps the
+// pages outside its range, and the data reads back unchanged.
+func TestOSDropCache(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drop")
+	f, err := Default.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd, ok := f.(CacheDropper)
+	if !ok {
+		t.Fatal("OS files do not implement CacheDropper")
+	}
+	const size = 8 << 20
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Map(size, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Unmap()
+	b := m.Bytes()
+	if !bytes.Equal(b, data) {
+		t.Fatal("mapping differs from the data written")
+	}
+	pages := size / os.Getpagesize()
+	if n := resident(t, b); n != pages {
+		t.Fatalf("%d of %d pages resident after writing them; want all", n, pages)
+	}
+	// NB: the kept tail starts on a 2 MiB boundary: the page cache holds
+	// large folios (up to 2 MiB, naturally aligned), and fadvise keeps a
+	// folio that reaches outside the range.
+	const keep = 4 << 20
+	if err := m.Advise(0, size-keep, AdviseDontNeed); err != nil {
+		t.Fatal(err)
+	}
+	if err := cd.DropCache(0, size-keep); err != nil {
+		t.Fatal(err)
+	}
+	if n, want := resident(t, b), keep/os.Getpagesize(); n != want {
+		t.Fatalf("%d pages resident after dropping all but the last %d KiB; want %d", n, keep>>10, want)
+	}
+	if !bytes.Equal(b, data) {
+		t.Fatal("data changed after its cache was dropped")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var pe *os.PathError
+	if err := cd.DropCache(0, size); !errors.As(err, &pe) || pe.Path != path {
+		t.Errorf("closed file: %v, want a PathError naming %s", err, path)
+	}
+}

@@ -98,6 +98,17 @@ type WriteBacker interface {
 	WriteBack(off, n int64, wait bool) error
 }
 
+// CacheDropper is implemented by files whose page cache can be released:
+// DropCache asks the kernel to drop the clean, unmapped cached pages of
+// [off, off+n) (posix_fadvise POSIX_FADV_DONTNEED; partial pages at the
+// ends stay). Dirty pages are not dropped (the kernel starts their
+// write-back), and pages mapped into a process stay until unmapped or
+// zapped (Mapping.Advise with AdviseDontNeed). Nothing is lost: a later
+// read loads the bytes from the disk again.
+type CacheDropper interface {
+	DropCache(off, n int64) error
+}
+
 // Mapping is a memory mapping of a file.
 type Mapping interface {
 	// Bytes returns the mapped bytes. Reading them after Unmap faults.

@@ -1,0 +1,115 @@
+package commitlog
+
+import (
+	"os"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/quivermq/quiver/engine/segment"
+	"github.com/quivermq/quiver/engine/vfs"
+)
+
+// residentPages counts the pages of b that are in the page cache.
+func residentPages(t *testing.T, b []byte) int {
+	t.Helper()
+	vec := make([]byte, (len(b)+os.Getpagesize()-1)/os.Getpagesize())
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	if e != 0 {
+		t.Fatal(e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+func TestCacheWindowConfig(t *testing.T) {
+	c := testConfig(segment.WritePwrite, FlushAsync)
+	c.CacheWindow = -1
+	if err := c.Validate(); err == nil {
+		t.Fatal("Validate accepted CacheWindow -1")
+	}
+	var d dropper
+	for _, tc := range []struct{ window, step int64 }{
+		{1, dropAlign}, {4 << 20, dropAlign}, {40 << 20, 10 << 20}, {1 << 30, 64 << 20},
+	} {
+		d.init(tc.window, 0)
+		if d.step != tc.step {
+			t.Errorf("window %d: step %d, want %d", tc.window, d.step, tc.step)
+		}
+	}
+}
+
+// TestCacheWindow: with a CacheWindow the log releases the page cache of
+// flushed bytes more than the window behind Flushed, whole segments and
+// part of one, keeps the window's, and every record reads back intact
+// from the disk.
+func TestCacheWindow(t *testing.T) {
+	for _, mode := range modes {
+		for _, flush := range []FlushMode{FlushAsync, FlushSync} {
+			t.Run(mode.String()+"/"+flush.String(), func(t *testing.T) {
+				testCacheWindow(t, mode, flush)
+			})
+		}
+	}
+}
+
+func testCacheWindow(t *testing.T, mode segment.WriteMode, flush FlushMode) {
+	cfg := testConfig(mode, flush)
+	cfg.SegmentSize = 4 << 20
+	cfg.CacheWindow = 4 << 20
+	l, _ := mustOpen(t, vfs.Default, t.TempDir(), cfg, 0)
+	defer l.Close()
+	const n, size = 16000, 1000 // about 16 MiB, four segments
+	phys := make([]int64, n)
+	for i := 0; i < n; i++ {
+		res, err := l.Append(fieldsFor(i, size), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phys[i] = res.Phys
+		if flush == FlushSync && i%500 == 499 {
+			ch := make(chan error, 1)
+			l.WaitFlushed(res.End, func(err error) { ch <- err })
+			if err := waitDone(t, ch, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.flushNowForTest(); err != nil {
+		t.Fatal(err)
+	}
+	want := (l.Flushed() - cfg.CacheWindow) &^ (dropAlign - 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for l.cache.dropped.Load() < want && time.Now().Before(deadline) {
+		l.cache.flushed(l.Flushed())
+		time.Sleep(time.Millisecond)
+	}
+	if got := l.cache.dropped.Load(); got < want {
+		t.Fatalf("cache dropped below %d, want %d (Flushed %d)", got, want, l.Flushed())
+	}
+	if m := l.Metrics(); m.CacheDropped < want-dropAlign || m.CacheDropErrors != 0 {
+		t.Fatalf("metrics: %d bytes dropped, %d errors; want about %d and none", m.CacheDropped, m.CacheDropErrors, want)
+	}
+	ps := os.Getpagesize()
+	for _, s := range *l.segs.Load() {
+		b := s.Bytes()
+		switch end := s.Base() + int64(s.Size()); {
+		case end <= want:
+			if r := residentPages(t, b); r != 0 {
+				t.Errorf("segment %d, below the window: %d pages still cached", s.Base(), r)
+			}
+		case s.Base() >= l.Flushed()-cfg.CacheWindow:
+			if r := residentPages(t, b[:s.Flushed()]); r < s.Flushed()/ps {
+				t.Errorf("segment %d, in the window: %d of %d pages cached", s.Base(), r, s.Flushed()/ps)
+			}
+		}
+	}
+	for i, p := range phys {
+		checkRecord(t, l, p, i, size)
+	}
+}
