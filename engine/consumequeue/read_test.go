@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestOffsetByTime(t *testing.T) {
@@ -150,6 +151,12 @@ func TestConcurrentReaders(t *testing.T) {
 		if err := q.Put(off, e.PhyOffset, e.Size, e.TagsCode); err != nil {
 			fail(err)
 		}
+	}
+	// NB: on a loaded machine the writer can finish before a reader ran
+	// once (a CI failure: "max 20000, 0 entries read"); the last files
+	// stay for the readers until they have read something.
+	for deadline := time.Now().Add(10 * time.Second); reads.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
 	}
 	done.Store(true)
 	wg.Wait()
