@@ -44,6 +44,7 @@ func (b *Broker) WriteMetrics(w io.Writer) error {
 	counter("commitlog_flush_timeouts_total", "SYNC_FLUSH waiters answered FLUSH_DISK_TIMEOUT.", cl.Timeouts)
 	counter("commitlog_cache_dropped_bytes_total", "Flushed commit-log bytes whose page cache was released (commitLogCacheWindow).", cl.CacheDropped)
 	counter("commitlog_cache_drop_errors_total", "Page-cache releases that failed (the pages stay cached).", cl.CacheDropErrors)
+	counter("commitlog_prefetched_bytes_total", "Commit-log bytes read ahead of consumers, off the event loops.", cl.Prefetched)
 	// The flush histogram: bucket i holds rounds of [2^(i-1), 2^i) µs.
 	ew.printf("# HELP quiver_commitlog_flush_seconds Commit-log flush round duration.\n# TYPE quiver_commitlog_flush_seconds histogram\n")
 	var cum int64

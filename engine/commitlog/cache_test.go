@@ -113,3 +113,61 @@ func testCacheWindow(t *testing.T, mode segment.WriteMode, flush FlushMode) {
 		checkRecord(t, l, p, i, size)
 	}
 }
+
+// TestReadahead: a read in one chunk of released data makes the helper
+// bring the next two chunks back into memory, across a segment boundary,
+// before any reader asks for them.
+func TestReadahead(t *testing.T) {
+	cfg := testConfig(segment.WritePwrite, FlushAsync)
+	cfg.SegmentSize = 4 << 20
+	l, _ := mustOpen(t, vfs.Default, t.TempDir(), cfg, 0)
+	defer l.Close()
+	const n, size = 16000, 1000 // about 16 MiB, four segments
+	phys := make([]int64, n)
+	for i := 0; i < n; i++ {
+		res, err := l.Append(fieldsFor(i, size), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phys[i] = res.Phys
+	}
+	if err := l.flushNowForTest(); err != nil {
+		t.Fatal(err)
+	}
+	segs := *l.segs.Load()
+	for _, s := range segs {
+		if err := s.DropCache(0, s.Size()); err != nil {
+			t.Fatal(err)
+		}
+		if r := residentPages(t, s.Bytes()); r != 0 {
+			t.Fatalf("segment %d: %d pages cached after DropCache", s.Base(), r)
+		}
+	}
+	// A record in the middle of the first segment (chunk 0): chunks 1 and
+	// 2, the second and third segments, come back.
+	i := 1000
+	checkRecord(t, l, phys[i], i, size)
+	deadline := time.Now().Add(5 * time.Second)
+	ps := os.Getpagesize()
+	want := segs[1].Size()/ps + segs[2].Size()/ps
+	got := 0
+	for time.Now().Before(deadline) {
+		got = residentPages(t, segs[1].Bytes()) + residentPages(t, segs[2].Bytes())
+		if got == want && l.Metrics().Prefetched >= 2*raChunk {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got != want {
+		t.Fatalf("%d of the next two chunks' %d pages resident after a read before them", got, want)
+	}
+	if r := residentPages(t, segs[3].Bytes()); r != 0 {
+		t.Errorf("the fourth segment, three chunks ahead: %d pages resident, want none", r)
+	}
+	if m := l.Metrics(); m.Prefetched < int64(2*raChunk) {
+		t.Errorf("Prefetched %d bytes, want at least %d", m.Prefetched, 2*raChunk)
+	}
+	for i, p := range phys {
+		checkRecord(t, l, p, i, size)
+	}
+}

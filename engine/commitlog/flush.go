@@ -48,6 +48,9 @@ func (l *Log) startFlusher() {
 		l.wg.Add(1)
 		go l.cacheLoop()
 	}
+	l.ra.init()
+	l.wg.Add(1)
+	go l.readaheadLoop()
 }
 
 // stopFlusher stops the goroutines, does a final flush and completes the

@@ -100,6 +100,7 @@ type Log struct {
 	flusher
 	ahead   preparer
 	cache   dropper
+	ra      readahead
 	metrics Metrics
 }
 

@@ -20,6 +20,7 @@ type Metrics struct {
 	flushHist                      [FlushBuckets]atomic.Int64
 	prepared                       atomic.Int64
 	dropped, dropErrors            atomic.Int64
+	prefetched                     atomic.Int64
 }
 
 // MetricsSnapshot is a copy of a Log's counters.
@@ -44,6 +45,9 @@ type MetricsSnapshot struct {
 	// the CacheWindow, CacheDropErrors the releases that failed (the pages
 	// then stay with the kernel).
 	CacheDropped, CacheDropErrors int64
+	// Prefetched counts the bytes the read-ahead helper made resident
+	// ahead of readers (resident already or not).
+	Prefetched int64
 }
 
 func (m *Metrics) observeFlush(d time.Duration, err error) {
@@ -79,7 +83,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		Flushes: m.flushes.Load(), FlushErrors: m.flushErrors.Load(), Timeouts: m.timeouts.Load(),
 		FlushTotal: time.Duration(m.flushNanos.Load()), FlushMin: time.Duration(m.flushMin.Load()),
 		FlushMax: time.Duration(m.flushMax.Load()), Prepared: m.prepared.Load(),
-		CacheDropped: m.dropped.Load(), CacheDropErrors: m.dropErrors.Load(),
+		CacheDropped: m.dropped.Load(), CacheDropErrors: m.dropErrors.Load(), Prefetched: m.prefetched.Load(),
 	}
 	for i := range s.FlushHist {
 		s.FlushHist[i] = m.flushHist[i].Load()

@@ -51,6 +51,7 @@ func (l *Log) Read(phys int64) (message.Record, Pin, error) {
 	if err != nil {
 		return nil, Pin{}, err
 	}
+	l.ra.hint(phys)
 	end := min(s.Wrote(), s.Size())
 	n, filler, err := message.Decode(s.Bytes()[off:end], false)
 	if err != nil || filler {

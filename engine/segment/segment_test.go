@@ -657,3 +657,48 @@ func TestDropCache(t *testing.T) {
 		}
 	})
 }
+
+// TestPrefetch: Prefetch brings a released range back into the page cache,
+// clips its range to the segment, and refuses a closed segment.
+func TestPrefetch(t *testing.T) {
+	cfg := testConfig(WritePwrite)
+	s, err := Create(vfs.Default, t.TempDir(), 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte{9}, cfg.Size)
+	if err := s.WriteAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropCache(0, cfg.Size); err != nil {
+		t.Fatal(err)
+	}
+	vec := make([]byte, cfg.Size/os.Getpagesize())
+	count := func() (n int) {
+		if err := mincore(s.Bytes(), vec); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vec {
+			n += int(v & 1)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d pages cached after DropCache", n)
+	}
+	if err := s.Prefetch(-4096, 2*cfg.Size); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != len(vec) {
+		t.Fatalf("%d of %d pages cached after Prefetch of the whole segment", n, len(vec))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prefetch(0, 4096); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Prefetch after Close: %v, want ErrClosed", err)
+	}
+}
