@@ -4,27 +4,36 @@ import (
 	"os"
 	"testing"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/quivermq/quiver/engine/segment"
 	"github.com/quivermq/quiver/engine/vfs"
+	"github.com/quivermq/quiver/internal/testutil"
 )
 
-// residentPages counts the pages of b that are in the page cache.
-func residentPages(t *testing.T, b []byte) int {
+// appendFlushed appends 16,000 records of size bytes (about 16 MiB of
+// log), waiting for a flush every 500 under FlushSync, flushes, and
+// returns their offsets.
+func appendFlushed(t *testing.T, l *Log, size int) []int64 {
 	t.Helper()
-	vec := make([]byte, (len(b)+os.Getpagesize()-1)/os.Getpagesize())
-	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
-	if e != 0 {
-		t.Fatal(e)
+	phys := make([]int64, 16000)
+	for i := range phys {
+		res, err := l.Append(fieldsFor(i, size), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phys[i] = res.Phys
+		if l.cfg.FlushMode == FlushSync && i%500 == 499 {
+			ch := make(chan error, 1)
+			l.WaitFlushed(res.End, func(err error) { ch <- err })
+			if err := waitDone(t, ch, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	n := 0
-	for _, v := range vec {
-		n += int(v & 1)
+	if err := l.flushNowForTest(); err != nil {
+		t.Fatal(err)
 	}
-	return n
+	return phys
 }
 
 func TestCacheWindowConfig(t *testing.T) {
@@ -64,25 +73,8 @@ func testCacheWindow(t *testing.T, mode segment.WriteMode, flush FlushMode) {
 	cfg.CacheWindow = 4 << 20
 	l, _ := mustOpen(t, vfs.Default, t.TempDir(), cfg, 0)
 	defer l.Close()
-	const n, size = 16000, 1000 // about 16 MiB, four segments
-	phys := make([]int64, n)
-	for i := 0; i < n; i++ {
-		res, err := l.Append(fieldsFor(i, size), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		phys[i] = res.Phys
-		if flush == FlushSync && i%500 == 499 {
-			ch := make(chan error, 1)
-			l.WaitFlushed(res.End, func(err error) { ch <- err })
-			if err := waitDone(t, ch, 5*time.Second); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := l.flushNowForTest(); err != nil {
-		t.Fatal(err)
-	}
+	const size = 1000
+	phys := appendFlushed(t, l, size)
 	want := (l.Flushed() - cfg.CacheWindow) &^ (dropAlign - 1)
 	deadline := time.Now().Add(5 * time.Second)
 	for l.cache.dropped.Load() < want && time.Now().Before(deadline) {
@@ -100,11 +92,11 @@ func testCacheWindow(t *testing.T, mode segment.WriteMode, flush FlushMode) {
 		b := s.Bytes()
 		switch end := s.Base() + int64(s.Size()); {
 		case end <= want:
-			if r := residentPages(t, b); r != 0 {
+			if r := testutil.Resident(t, b); r != 0 {
 				t.Errorf("segment %d, below the window: %d pages still cached", s.Base(), r)
 			}
 		case s.Base() >= l.Flushed()-cfg.CacheWindow:
-			if r := residentPages(t, b[:s.Flushed()]); r < s.Flushed()/ps {
+			if r := testutil.Resident(t, b[:s.Flushed()]); r < s.Flushed()/ps {
 				t.Errorf("segment %d, in the window: %d of %d pages cached", s.Base(), r, s.Flushed()/ps)
 			}
 		}
@@ -122,24 +114,14 @@ func TestReadahead(t *testing.T) {
 	cfg.SegmentSize = 4 << 20
 	l, _ := mustOpen(t, vfs.Default, t.TempDir(), cfg, 0)
 	defer l.Close()
-	const n, size = 16000, 1000 // about 16 MiB, four segments
-	phys := make([]int64, n)
-	for i := 0; i < n; i++ {
-		res, err := l.Append(fieldsFor(i, size), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		phys[i] = res.Phys
-	}
-	if err := l.flushNowForTest(); err != nil {
-		t.Fatal(err)
-	}
+	const size = 1000
+	phys := appendFlushed(t, l, size)
 	segs := *l.segs.Load()
 	for _, s := range segs {
 		if err := s.DropCache(0, s.Size()); err != nil {
 			t.Fatal(err)
 		}
-		if r := residentPages(t, s.Bytes()); r != 0 {
+		if r := testutil.Resident(t, s.Bytes()); r != 0 {
 			t.Fatalf("segment %d: %d pages cached after DropCache", s.Base(), r)
 		}
 	}
@@ -152,7 +134,7 @@ func TestReadahead(t *testing.T) {
 	want := segs[1].Size()/ps + segs[2].Size()/ps
 	got := 0
 	for time.Now().Before(deadline) {
-		got = residentPages(t, segs[1].Bytes()) + residentPages(t, segs[2].Bytes())
+		got = testutil.Resident(t, segs[1].Bytes()) + testutil.Resident(t, segs[2].Bytes())
 		if got == want && l.Metrics().Prefetched >= 2*raChunk {
 			break
 		}
@@ -161,7 +143,7 @@ func TestReadahead(t *testing.T) {
 	if got != want {
 		t.Fatalf("%d of the next two chunks' %d pages resident after a read before them", got, want)
 	}
-	if r := residentPages(t, segs[3].Bytes()); r != 0 {
+	if r := testutil.Resident(t, segs[3].Bytes()); r != 0 {
 		t.Errorf("the fourth segment, three chunks ahead: %d pages resident, want none", r)
 	}
 	if m := l.Metrics(); m.Prefetched < int64(2*raChunk) {

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/quivermq/quiver/internal/testutil"
 )
 
 // allocated returns the bytes of disk the file at path holds.
@@ -382,22 +384,6 @@ func TestOSWriteBack(t *testing.T) {
 	}
 }
 
-// resident counts the pages of b (page-aligned) that are in the page cache.
-func resident(t *testing.T, b []byte) int {
-	t.Helper()
-	vec := make([]byte, (len(b)+os.Getpagesize()-1)/os.Getpagesize())
-	// x/sys has no Mincore wrapper.
-	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
-	if e != 0 {
-		t.Fatal(e)
-	}
-	n := 0
-	for _, v := range vec {
-		n += int(v & 1)
-	}
-	return n
-}
-
 // TestOSDropCache: after a sync, DropCache releases the file's pages once
 // the mapping's own references are zapped (AdviseDontNeed), keeps the
 // pages outside its range, and the data reads back unchanged.
@@ -432,7 +418,7 @@ func TestOSDropCache(t *testing.T) {
 		t.Fatal("mapping differs from the data written")
 	}
 	pages := size / os.Getpagesize()
-	if n := resident(t, b); n != pages {
+	if n := testutil.Resident(t, b); n != pages {
 		t.Fatalf("%d of %d pages resident after writing them; want all", n, pages)
 	}
 	// NB: the kept tail starts on a 2 MiB boundary: the page cache holds
@@ -445,7 +431,7 @@ func TestOSDropCache(t *testing.T) {
 	if err := cd.DropCache(0, size-keep); err != nil {
 		t.Fatal(err)
 	}
-	if n, want := resident(t, b), keep/os.Getpagesize(); n != want {
+	if n, want := testutil.Resident(t, b), keep/os.Getpagesize(); n != want {
 		t.Fatalf("%d pages resident after dropping all but the last %d KiB; want %d", n, keep>>10, want)
 	}
 	if !bytes.Equal(b, data) {
