@@ -42,22 +42,14 @@ func (r *readahead) hint(phys int64) {
 }
 
 // readaheadLoop prefetches the flushed part of chunks [c, c+2) for each
-// hinted c it has not prefetched recently. Chunks at the tail, not yet
-// flushed, are in memory already: they were just written.
+// hinted c it has not prefetched whole recently. The unflushed tail is in
+// memory already: it was just written.
 func (l *Log) readaheadLoop() {
 	defer l.wg.Done()
-	var recent [32]int64 // ring of recently prefetched chunks, plus 1
+	// recent is a ring of chunks prefetched whole lately, plus 1; a chunk
+	// still being flushed is not remembered, so a later hint completes it.
+	var recent [32]int64
 	next := 0
-	seen := func(c int64) bool {
-		for _, r := range recent {
-			if r == c+1 {
-				return true
-			}
-		}
-		recent[next] = c + 1
-		next = (next + 1) % len(recent)
-		return false
-	}
 	for {
 		var c int64
 		select {
@@ -65,9 +57,12 @@ func (l *Log) readaheadLoop() {
 			return
 		case c = <-l.ra.kick:
 		}
+	chunks:
 		for k := c; k < c+2; k++ {
-			if seen(k) {
-				continue
+			for _, r := range recent {
+				if r == k+1 {
+					continue chunks
+				}
 			}
 			from, to := k*raChunk, min((k+1)*raChunk, l.flushed.Load())
 			for _, s := range *l.segs.Load() {
@@ -81,6 +76,10 @@ func (l *Log) readaheadLoop() {
 				if s.Prefetch(int(lo-base), int(hi-lo)) == nil {
 					l.metrics.prefetched.Add(hi - lo)
 				}
+			}
+			if to == (k+1)*raChunk {
+				recent[next] = k + 1
+				next = (next + 1) % len(recent)
 			}
 		}
 	}
