@@ -293,7 +293,8 @@ func TestClientOnewayFlag(t *testing.T) {
 
 // TestAsyncDeadlines: asynchronous calls with different timeouts fail
 // each no earlier than its own deadline, the ones answered in time are
-// not failed, and the sweeper stops once nothing is pending.
+// not failed, and the sweeper stops once nothing is pending (at its next
+// wake, by the longest deadline it saw).
 func TestAsyncDeadlines(t *testing.T) {
 	responders := make(chan *Responder, 10)
 	s := startServer(t, ServerConfig{}, func(s *Server) {
@@ -307,7 +308,7 @@ func TestAsyncDeadlines(t *testing.T) {
 		elapsed time.Duration
 	}
 	out := make(chan outcome, 4)
-	timeouts := []time.Duration{300 * time.Millisecond, 60 * time.Millisecond, 5 * time.Second, 150 * time.Millisecond}
+	timeouts := []time.Duration{300 * time.Millisecond, 60 * time.Millisecond, 1500 * time.Millisecond, 150 * time.Millisecond}
 	start := time.Now()
 	for i, d := range timeouts {
 		if err := cl.InvokeAsync(addr, request(codeAsync, ""), d, func(_ *protocol.Command, err error) {
@@ -380,5 +381,38 @@ func TestInvokeAsyncBorrowed(t *testing.T) {
 		if b := recv(t, got, "response"); b != body {
 			t.Fatalf("response %q, want %q", b, body)
 		}
+	}
+}
+
+// TestSweeperSleepsUntilDeadline: with only a long call pending the
+// sweeper does not wake every sweepInterval, and a shorter call added
+// later still times out on time.
+func TestSweeperSleepsUntilDeadline(t *testing.T) {
+	s := startServer(t, ServerConfig{}, func(s *Server) {
+		s.Register(codeAsync, func(req *Request) {}) // never answers
+	})
+	cl := newClient(t, ClientConfig{}, nil)
+	addr := s.Addr().String()
+	if err := cl.InvokeAsync(addr, request(codeAsync, ""), time.Minute, func(*protocol.Command, error) {}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the first sweep
+	before := calls.sweeps.Load()
+	time.Sleep(300 * time.Millisecond)
+	if n := calls.sweeps.Load() - before; n > 2 {
+		t.Errorf("%d sweeps in 300 ms with one call due in a minute; want at most 2", n)
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	if err := cl.InvokeAsync(addr, request(codeAsync, ""), 100*time.Millisecond, func(_ *protocol.Command, err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if el := time.Since(start); !errors.Is(err, ErrTimeout) || el < 100*time.Millisecond {
+			t.Fatalf("short call: %v after %v, want ErrTimeout after 100 ms", err, el)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a 100 ms call added behind a one-minute call did not time out within 5 s")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -89,6 +90,9 @@ func (p *pendingCalls) add(opaque int32, c *call, timeout time.Duration) error {
 	if watch {
 		calls.watch(p)
 	}
+	if c.deadline != 0 {
+		calls.added(c.deadline)
+	}
 	return nil
 }
 
@@ -107,13 +111,19 @@ func (p *pendingCalls) take(opaque int32) *call {
 
 // expire removes the calls whose deadline is at or before now and fails
 // them with ErrTimeout. It reports whether p still has calls with a
-// deadline (the sweeper keeps watching it).
-func (p *pendingCalls) expire(now int64, scratch []int32) ([]int32, bool) {
+// deadline (the sweeper keeps watching it), and the earliest of their
+// deadlines (math.MaxInt64 if none).
+func (p *pendingCalls) expire(now int64, scratch []int32) ([]int32, bool, int64) {
 	p.mu.Lock()
 	scratch = scratch[:0]
+	first := int64(math.MaxInt64)
 	for op, c := range p.m {
-		if c.deadline != 0 && c.deadline <= now {
+		switch {
+		case c.deadline == 0:
+		case c.deadline <= now:
 			scratch = append(scratch, op)
+		default:
+			first = min(first, c.deadline)
 		}
 	}
 	var expired []*call
@@ -128,7 +138,7 @@ func (p *pendingCalls) expire(now int64, scratch []int32) ([]int32, bool) {
 	for i, c := range expired {
 		c.complete(nil, fmt.Errorf("%w: no response to opaque %d within %v", ErrTimeout, scratch[i], c.timeout))
 	}
-	return scratch, more
+	return scratch, more, first
 }
 
 // remove deletes opaque if it still maps to c and reports whether it did.
