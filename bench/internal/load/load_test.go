@@ -146,9 +146,13 @@ func TestProduceFailuresAndDuration(t *testing.T) {
 		if el := time.Since(t0); el > 2*time.Second {
 			t.Errorf("%v: ran %v for a 50ms run", mode, el)
 		}
-		tot := m.Counters.Load()
-		if tot.Msgs+tot.Fails != f.msgs.Load() || tot.Fails != f.msgs.Load()/4 {
-			t.Errorf("%v: totals %+v, sender saw %d", mode, tot, f.msgs.Load())
+		// A sync sender's last request may fail as the run ends; that
+		// failure is not counted (it is the end of the run, not the
+		// broker's), so each of the 2 senders may leave one uncounted.
+		// NB: CI saw exactly that: 60,063 + 20,020 counted of 80,084.
+		tot, seen := m.Counters.Load(), f.msgs.Load()
+		if got := tot.Msgs + tot.Fails; got > seen || got < seen-2 || tot.Fails > seen/4 || tot.Fails < seen/4-2 {
+			t.Errorf("%v: totals %+v, sender saw %d", mode, tot, seen)
 		}
 	}
 }
