@@ -1,7 +1,10 @@
 package commitlog
 
 import (
+	"errors"
 	"sync/atomic"
+
+	"github.com/quivermq/quiver/engine/segment"
 )
 
 // dropAlign is the alignment of released ranges: the page cache holds
@@ -82,7 +85,9 @@ func (l *Log) cacheLoop() {
 			// left to drop; any other error leaves the pages to the
 			// kernel, which is where they would be without a window.
 			if err := s.DropCache(int(lo-base), int(hi-lo)); err != nil {
-				l.metrics.dropErrors.Add(1)
+				if !errors.Is(err, segment.ErrClosed) {
+					l.metrics.dropErrors.Add(1)
+				}
 				continue
 			}
 			l.metrics.dropped.Add(hi - lo)
