@@ -16,9 +16,9 @@ const iovMax = 1024
 // buffers go when the pool is cleared, within two GC cycles of disuse.
 // NB: 4 MiB, not less: a client pipelining 64 batches of 32 1 KiB messages
 // queues about 2 MiB per writev, and at 1 MiB the buffer was dropped and
-// grown again for every writev: growslice and the GC it caused were 40% of
-// bench/producer's CPU (-m async -b 32: 3.2 µs of producer CPU per message
-// at 1 MiB, 1.2 µs at 4 MiB).
+// grown again for every writev: growslice was 27% of bench/producer's CPU
+// profile (-m async -b 32; 3.2 µs of producer CPU per message at 1 MiB,
+// 1.2 µs at 4 MiB).
 const maxRetainedBuf = 4 << 20
 
 // outFrame is one frame to send. With parted false, cmd is encoded whole

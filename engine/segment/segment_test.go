@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/quivermq/quiver/engine/vfs"
+	"github.com/quivermq/quiver/internal/testutil"
 )
 
 const testSize = 1 << 20
@@ -676,24 +677,14 @@ func TestPrefetch(t *testing.T) {
 	if err := s.DropCache(0, cfg.Size); err != nil {
 		t.Fatal(err)
 	}
-	vec := make([]byte, cfg.Size/os.Getpagesize())
-	count := func() (n int) {
-		if err := mincore(s.Bytes(), vec); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vec {
-			n += int(v & 1)
-		}
-		return n
-	}
-	if n := count(); n != 0 {
+	if n := testutil.Resident(t, s.Bytes()); n != 0 {
 		t.Fatalf("%d pages cached after DropCache", n)
 	}
 	if err := s.Prefetch(-4096, 2*cfg.Size); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(); n != len(vec) {
-		t.Fatalf("%d of %d pages cached after Prefetch of the whole segment", n, len(vec))
+	if n, pages := testutil.Resident(t, s.Bytes()), cfg.Size/os.Getpagesize(); n != pages {
+		t.Fatalf("%d of %d pages cached after Prefetch of the whole segment", n, pages)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
