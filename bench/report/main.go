@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -123,7 +124,7 @@ func render(args []string) error {
 	}
 	section := Section(Input{
 		Machine: ThisMachine(repo), Date: time.Now(), Results: shown,
-		Summary: sum, Targets: targets, Charts: links, Commands: Commands(sum), Note: *note,
+		Summary: sum, Targets: targets, Budgets: Budgets(sum, runtime.NumCPU()), Charts: links, Commands: Commands(sum), Note: *note,
 	})
 	doc, err := os.ReadFile(*md)
 	if err != nil && !os.IsNotExist(err) {

@@ -70,6 +70,7 @@ type Input struct {
 	Results  string // results directory as given on the command line
 	Summary  map[Key]Summary
 	Targets  []Target
+	Budgets  []string // Budgets' lines, shown when a target fails
 	Charts   []string // chart paths relative to BENCHMARKS.md
 	Commands []string // the commands that produced the results, in order
 	Note     string   // printed under the heading when set
@@ -218,6 +219,14 @@ func Section(in Input) string {
 	if failed {
 		// The profiles behind a miss are measured by hand, not by this
 		// run: they live in a section outside the generated one.
+		if len(in.Budgets) > 0 {
+			p("#### The CPU budget of the targets that CPU time bounds, from this run\n\n")
+			p("CPU per message is the process's user and system time over the whole run divided by the messages it measured.\n\n")
+			for _, l := range in.Budgets {
+				p("%s\n", l)
+			}
+			p("\n")
+		}
 		p("Why a target is missed, with the profiles, commands and commits behind it: the hand-written section after this generated one.\n\n")
 	}
 

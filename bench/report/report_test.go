@@ -273,3 +273,59 @@ func TestLoadAndRender(t *testing.T) {
 		}
 	}
 }
+
+func TestBudgets(t *testing.T) {
+	dir := t.TempDir()
+	lines := strings.Join([]string{
+		`{"system":"machine","workload":"dd","run":1,"result":{"name":"dd","bytes":536870912,"mbps":1600,"cpu_s":0.5}}`,
+		`{"system":"machine","workload":"loopback","run":1,"result":{"name":"loopback","bytes":1073741824,"mbps":2000,"cpu_s":0.5}}`,
+		`{"system":"machine","workload":"fdatasync","run":1,"result":{"name":"fdatasync","p50_us":95,"p99_us":150}}`,
+		`{"system":"quiver","workload":"async-batch32","config":"ASYNC_FLUSH","run":1,"server":{"cpu_ticks":300,"clk_tck":100},"client":{"cpu_ticks":120,"clk_tck":100},"result":{"tps":400000,"sent":2400000,"size":1024}}`,
+		`{"system":"quiver","workload":"sync-64","config":"SYNC_FLUSH","run":1,"server":{"cpu_ticks":300,"clk_tck":100},"client":{"cpu_ticks":180,"clk_tck":100},"result":{"tps":50000,"sent":300000,"latency":{"mean_us":1275,"p99_us":2400}}}`,
+	}, "\n")
+	if err := os.WriteFile(filepath.Join(dir, "all.jsonl"), []byte(lines+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summarize(rs)
+	if got := s[quiverBatch32].ClientCPUPerM; got != 0.5 {
+		t.Errorf("producer CPU per M = %v, want 0.5", got)
+	}
+	if got := s[machineDD].CPUPerKiB; math.Abs(got-0.9537) > 1e-3 {
+		t.Errorf("dd CPU per KiB = %v µs, want 0.9537", got)
+	}
+	text := strings.Join(Budgets(s, 2), "\n")
+	for _, want := range []string{
+		// 800 MB/s of 1024-byte bodies on 2 cores
+		"781,250 msgs/s of 1024 bytes: 2.56 µs of CPU per message on 2 cores",
+		"1.75 µs per message (broker 1.25, bench/producer 0.50), so the cores carry at most 1,142,857 msgs/s",
+		// 0.95 + 0.48 µs of the 2.56
+		"costs 1.43 µs per message: 56% of the budget",
+		// 64 senders within 3 × 150 µs
+		"a p99 of 450 µs needs about 142,222 msgs/s",
+		"16.0 µs of CPU per message (broker 10.0, bench/producer 6.0); at that cost 142,222 msgs/s takes 2.3 cores of the machine's 2",
+		"mean latency 1,275 µs (64 ÷ the rate: 1,280 µs), p99 2,400 µs",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("budgets lack %q:\n%s", want, text)
+		}
+	}
+	// Without the load tool's CPU there is no budget to show.
+	delete(s, quiverSync64)
+	b := s[quiverBatch32]
+	b.ClientCPUPerM = 0
+	s[quiverBatch32] = b
+	if got := Budgets(s, 2); len(got) != 0 {
+		t.Errorf("budgets without the producer's CPU: %q", got)
+	}
+	// The section shows them under a missed target.
+	missed := Targets(s)
+	missed[1].Verdict = Fail
+	md := Section(Input{Summary: s, Targets: missed, Budgets: []string{"- budget line"}})
+	if !strings.Contains(md, "- budget line\n") {
+		t.Errorf("section without its budget lines:\n%s", md)
+	}
+}

@@ -21,6 +21,7 @@ type Line struct {
 	Command  string         `json:"command"`
 	Raw      string         `json:"raw"`    // raw output, relative to the results directory
 	Server   ServerStats    `json:"server"` // the broker's or nats-server's process
+	Client   ClientStats    `json:"client"` // the load tool's process (Quiver runs)
 	Result   map[string]any `json:"result"` // the tool's own summary, field names as it chose them
 }
 
@@ -36,6 +37,12 @@ type ServerStats struct {
 	RSSAnonKiB float64 `json:"rss_anon_kib"`
 }
 
+// ClientStats is the CPU time of the load tool during one run.
+type ClientStats struct {
+	CPUTicks float64 `json:"cpu_ticks"` // utime+stime, the tool's children included
+	ClkTck   float64 `json:"clk_tck"`
+}
+
 // Result is one run, normalized.
 type Result struct {
 	System, Workload, Config string
@@ -48,13 +55,20 @@ type Result struct {
 	Count    float64 // messages sent or received
 	Failures float64
 	ElapsedS float64
-	P50      float64 // latencies, µs
+	Mean     float64 // latencies, µs
+	P50      float64
 	P90      float64
 	P99      float64
 	P999     float64
 	Max      float64
 
-	CPUPerM    float64 // server CPU seconds per million messages
+	CPUPerM float64 // server CPU seconds per million messages
+	// ClientCPUPerM is the load tool's CPU seconds per million messages
+	// (0 when not recorded).
+	ClientCPUPerM float64
+	// CPUPerKiB is, for the machine's dd and loopback lines, the CPU
+	// microseconds spent per KiB written or carried (0 when not recorded).
+	CPUPerKiB  float64
 	PeakRSSMiB float64 // VmHWM, file-backed mappings included
 	RSSMiB     float64 // VmRSS after the run
 	AnonMiB    float64 // RssAnon after the run
@@ -73,15 +87,19 @@ var fieldNames = map[string][]string{
 	"count":     {"sent", "received", "msgs", "messages", "count", "total", "n", "ok", "succeeded"},
 	"failures":  {"failures", "failed", "errors", "fail"},
 	"elapsed_s": {"elapsed_s", "elapsed_sec", "elapsed", "duration_s", "seconds"},
+	"mean_us":   {"mean_us", "mean", "latency_mean_us", "avg_us"},
 	"p50_us":    {"p50_us", "p50", "latency_p50_us", "median_us"},
 	"p90_us":    {"p90_us", "p90"},
 	"p99_us":    {"p99_us", "p99", "latency_p99_us"},
 	"p999_us":   {"p999_us", "p99_9_us", "p999", "p99.9", "p99_9"},
 	"max_us":    {"max_us", "max", "latency_max_us"},
+	"cpu_s":     {"cpu_s"},
+	"bytes":     {"bytes"},
 }
 
 // msFields are alternative names holding milliseconds, converted to µs.
 var msFields = map[string][]string{
+	"mean_us": {"mean_ms", "avg_ms"},
 	"p50_us":  {"p50_ms"},
 	"p90_us":  {"p90_ms"},
 	"p99_us":  {"p99_ms"},
@@ -151,6 +169,7 @@ func Normalize(l Line) Result {
 	r.Count = get("count")
 	r.Failures = get("failures")
 	r.ElapsedS = get("elapsed_s")
+	r.Mean = get("mean_us")
 	r.P50, r.P90, r.P99, r.P999, r.Max = get("p50_us"), get("p90_us"), get("p99_us"), get("p999_us"), get("max_us")
 	if r.Size == 0 && l.System != "machine" {
 		r.Size = 1024
@@ -172,6 +191,14 @@ func Normalize(l Line) Result {
 	}
 	if l.Server.ClkTck > 0 && r.Count > 0 {
 		r.CPUPerM = l.Server.CPUTicks / l.Server.ClkTck / r.Count * 1e6
+	}
+	if l.Client.ClkTck > 0 && r.Count > 0 {
+		r.ClientCPUPerM = l.Client.CPUTicks / l.Client.ClkTck / r.Count * 1e6
+	}
+	if l.System == "machine" {
+		if cpu, bytes := get("cpu_s"), get("bytes"); cpu > 0 && bytes > 0 {
+			r.CPUPerKiB = cpu / bytes * 1024 * 1e6
+		}
 	}
 	r.PeakRSSMiB = l.Server.PeakRSSKiB / 1024
 	r.RSSMiB = l.Server.RSSKiB / 1024
@@ -292,21 +319,24 @@ func Summarize(rs []Result) map[Key]Summary {
 		s := Summary{Runs: runs}
 		s.Result = Result{
 			System: k.System, Workload: k.Workload, Config: k.Config, Run: len(runs), Command: runs[0].Command,
-			TPS:        med(func(r Result) float64 { return r.TPS }),
-			MBps:       med(func(r Result) float64 { return r.MBps }),
-			Size:       med(func(r Result) float64 { return r.Size }),
-			Count:      med(func(r Result) float64 { return r.Count }),
-			Failures:   med(func(r Result) float64 { return r.Failures }),
-			ElapsedS:   med(func(r Result) float64 { return r.ElapsedS }),
-			P50:        med(func(r Result) float64 { return r.P50 }),
-			P90:        med(func(r Result) float64 { return r.P90 }),
-			P99:        med(func(r Result) float64 { return r.P99 }),
-			P999:       med(func(r Result) float64 { return r.P999 }),
-			Max:        med(func(r Result) float64 { return r.Max }),
-			CPUPerM:    med(func(r Result) float64 { return r.CPUPerM }),
-			PeakRSSMiB: med(func(r Result) float64 { return r.PeakRSSMiB }),
-			RSSMiB:     med(func(r Result) float64 { return r.RSSMiB }),
-			AnonMiB:    med(func(r Result) float64 { return r.AnonMiB }),
+			TPS:           med(func(r Result) float64 { return r.TPS }),
+			MBps:          med(func(r Result) float64 { return r.MBps }),
+			Size:          med(func(r Result) float64 { return r.Size }),
+			Count:         med(func(r Result) float64 { return r.Count }),
+			Failures:      med(func(r Result) float64 { return r.Failures }),
+			ElapsedS:      med(func(r Result) float64 { return r.ElapsedS }),
+			Mean:          med(func(r Result) float64 { return r.Mean }),
+			P50:           med(func(r Result) float64 { return r.P50 }),
+			P90:           med(func(r Result) float64 { return r.P90 }),
+			P99:           med(func(r Result) float64 { return r.P99 }),
+			P999:          med(func(r Result) float64 { return r.P999 }),
+			Max:           med(func(r Result) float64 { return r.Max }),
+			CPUPerM:       med(func(r Result) float64 { return r.CPUPerM }),
+			ClientCPUPerM: med(func(r Result) float64 { return r.ClientCPUPerM }),
+			CPUPerKiB:     med(func(r Result) float64 { return r.CPUPerKiB }),
+			PeakRSSMiB:    med(func(r Result) float64 { return r.PeakRSSMiB }),
+			RSSMiB:        med(func(r Result) float64 { return r.RSSMiB }),
+			AnonMiB:       med(func(r Result) float64 { return r.AnonMiB }),
 		}
 		out[k] = s
 	}

@@ -190,3 +190,55 @@ func (v Verdict) MarshalText() ([]byte, error) {
 	}
 	return []byte("not measured"), nil
 }
+
+// sync64Senders is the concurrency of the sync-64 workload.
+const sync64Senders = 64
+
+// Budgets explains the two targets that CPU time bounds on a small
+// machine, from the same run's figures: what rate each target needs, what
+// that rate leaves of the machine's cores per message, and what a message
+// cost the broker and the load tool in this run. It returns markdown
+// bullet lines, one group per target whose inputs were measured.
+func Budgets(s map[Key]Summary, cores int) []string {
+	has := func(k Key) (Summary, bool) {
+		v, ok := s[k]
+		return v, ok && len(v.Runs) > 0
+	}
+	if cores <= 0 {
+		return nil
+	}
+	var out []string
+	q, qok := has(quiverBatch32)
+	dd, ddok := has(machineDD)
+	lb, lbok := has(machineLoopbck)
+	if qok && ddok && lbok && q.CPUPerM > 0 && q.ClientCPUPerM > 0 {
+		size := q.Size
+		bound := math.Min(dd.MBps, lb.MBps)
+		need := bound / 2 * 1e6 / size // msgs/s
+		budget := float64(cores) * 1e6 / need
+		cost := q.CPUPerM + q.ClientCPUPerM
+		out = append(out,
+			fmt.Sprintf("- **Batches of 32.** Half of %.0f MB/s is %s msgs/s of %.0f bytes: %.2f µs of CPU per message on %d cores, for the producer and the broker together, with the cores 100%% busy.",
+				bound, count(need), size, budget, cores),
+			fmt.Sprintf("  This run: %.2f µs per message (broker %.2f, bench/producer %.2f), so the cores carry at most %s msgs/s (%.0f MB/s); the run measured %s msgs/s (%.0f MB/s).",
+				cost, q.CPUPerM, q.ClientCPUPerM, count(float64(cores)*1e6/cost), float64(cores)*1e6/cost*size/1e6, count(q.TPS), q.MBps))
+		if dd.CPUPerKiB > 0 && lb.CPUPerKiB > 0 {
+			floor := (dd.CPUPerKiB + lb.CPUPerKiB) * size / 1024
+			out = append(out, fmt.Sprintf("  Moving the bytes alone, once over loopback TCP (%.2f µs per KiB, both ends) and once into the page cache (dd: %.2f µs per KiB, %s), costs %.2f µs per message: %.0f%% of the budget before any protocol, encoding, indexing or load generation.",
+				lb.CPUPerKiB, dd.CPUPerKiB, "runs "+runsOf(dd, func(r Result) string { return fmt.Sprintf("%.2f", r.CPUPerKiB) }), floor, 100*floor/budget))
+		}
+	}
+	q, qok = has(quiverSync64)
+	fs, fsok := has(machineFsync)
+	if qok && fsok && fs.P99 > 0 && q.TPS > 0 && q.CPUPerM > 0 && q.ClientCPUPerM > 0 {
+		limit := 3 * fs.P99 // µs
+		need := sync64Senders / (limit / 1e6)
+		cost := q.CPUPerM + q.ClientCPUPerM
+		out = append(out,
+			fmt.Sprintf("- **SYNC_FLUSH p99 with %d senders.** By Little's law the mean latency is the sends in flight ÷ the rate, and each sender sends again as soon as it is answered, so nearly %d are in flight. The mean is below the p99: a p99 of %s µs needs about %s msgs/s.",
+				sync64Senders, sync64Senders, us(limit), count(need)),
+			fmt.Sprintf("  This run: %.1f µs of CPU per message (broker %.1f, bench/producer %.1f); at that cost %s msgs/s takes %.1f cores of the machine's %d. It measured %s msgs/s, mean latency %s µs (%d ÷ the rate: %s µs), p99 %s µs.",
+				cost, q.CPUPerM, q.ClientCPUPerM, count(need), need*cost/1e6, cores, count(q.TPS), us(q.Mean), sync64Senders, us(sync64Senders/q.TPS*1e6), us(q.P99)))
+	}
+	return out
+}

@@ -86,6 +86,17 @@ proc_ticks() {
 	awk '{ print $12 + $13 }' <<<"$stat"
 }
 
+# child_ticks prints the user and system time, in clock ticks, of this
+# shell's children that it has waited for (cutime+cstime of /proc/$$/stat):
+# the difference around a command is the CPU the command used, its own
+# children included.
+child_ticks() {
+	local stat
+	stat=$(cat "/proc/$$/stat")
+	stat=${stat##*) }
+	awk '{ print $14 + $15 }' <<<"$stat"
+}
+
 # proc_kib prints the /proc/$1/status field $2 (VmRSS, VmHWM) in KiB.
 proc_kib() {
 	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"

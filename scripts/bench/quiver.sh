@@ -5,7 +5,8 @@
 # with flushDiskType=ASYNC_FLUSH and once with SYNC_FLUSH, and writes JSON
 # lines to $BENCH_RESULTS/quiver.jsonl: each run's --json summary plus the
 # broker's CPU time (utime+stime from /proc/<pid>/stat) and peak RSS
-# (VmHWM, reset before each run), and the broker's idle RSS after start.
+# (VmHWM, reset before each run), the tool's own CPU time (the script's
+# cutime+cstime around it), and the broker's idle RSS after start.
 # Raw tool output in $BENCH_RESULTS/raw/quiver-*.out.
 #
 # Workloads (QUIVER_DURATION each, default 6 s; QUIVER_RUNS runs, default 3):
@@ -161,22 +162,25 @@ stop_broker() { # flushDiskType
 measure() {
 	local flush=$1 workload=$2 run=$3 tool=$4
 	shift 4
-	local raw=raw/quiver-$flush-$workload-$run.out t0 t1 hwm rss anon summary
+	local raw=raw/quiver-$flush-$workload-$run.out t0 t1 c0 c1 hwm rss anon summary
 	log "quiver: [$flush] $workload run $run: $(basename "$tool") $*"
 	kill -0 "$broker_pid" 2>/dev/null || die "the broker ($flush) is no longer running"
 	reset_hwm "$broker_pid"
 	t0=$(proc_ticks "$broker_pid")
+	c0=$(child_ticks)
 	timeout $((DURATION + 60)) $BENCH_NICE "$tool" "$@" >"$BENCH_RESULTS/$raw" 2>&1 ||
 		{ tail -20 "$BENCH_RESULTS/$raw" >&2; die "$(basename "$tool") failed (output in $BENCH_RESULTS/$raw)"; }
+	c1=$(child_ticks)
 	t1=$(proc_ticks "$broker_pid")
 	hwm=$(proc_kib "$broker_pid" VmHWM)
 	rss=$(proc_kib "$broker_pid" VmRSS)
 	anon=$(proc_kib "$broker_pid" RssAnon)
 	summary=$("$CACHE_BIN/benchreport" extract-json "$BENCH_RESULTS/$raw") ||
 		{ tail -20 "$BENCH_RESULTS/$raw" >&2; die "no --json summary in $BENCH_RESULTS/$raw"; }
-	printf '{"system":"quiver","workload":"%s","config":"%s","run":%d,"command":%s,"raw":"%s","server":{"cpu_ticks":%d,"clk_tck":%d,"peak_rss_kib":%d,"rss_kib":%d,"rss_anon_kib":%d},"result":%s}\n' \
+	printf '{"system":"quiver","workload":"%s","config":"%s","run":%d,"command":%s,"raw":"%s","server":{"cpu_ticks":%d,"clk_tck":%d,"peak_rss_kib":%d,"rss_kib":%d,"rss_anon_kib":%d},"client":{"cpu_ticks":%d,"clk_tck":%d},"result":%s}\n' \
 		"$workload" "$flush" "$run" "$(json_str "$(basename "$tool") $*")" "$raw" \
-		$((t1 - t0)) "$(getconf CLK_TCK)" "${hwm:-0}" "${rss:-0}" "${anon:-0}" "$summary" >>"$out.tmp"
+		$((t1 - t0)) "$(getconf CLK_TCK)" "${hwm:-0}" "${rss:-0}" "${anon:-0}" \
+		$((c1 - c0)) "$(getconf CLK_TCK)" "$summary" >>"$out.tmp"
 	log "    $summary"
 }
 

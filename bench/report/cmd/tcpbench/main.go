@@ -1,7 +1,9 @@
 // Command tcpbench measures loopback TCP bandwidth: one connection on
 // 127.0.0.1, one goroutine writing 64 KiB buffers for a fixed time, another
 // reading and discarding them. It prints one JSON line with MB/s (10^6 bytes
-// per second) received.
+// per second) received and the CPU seconds the process spent (user and
+// system, both ends of the connection: on loopback the sender's system
+// calls also run most of the receive path).
 //
 //	tcpbench [-duration 3s] [-chunk 65536]
 package main
@@ -13,6 +15,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +25,7 @@ type result struct {
 	Bytes    int64   `json:"bytes"`
 	ElapsedS float64 `json:"elapsed_s"`
 	MBps     float64 `json:"mbps"`
+	CPUS     float64 `json:"cpu_s"`
 }
 
 func main() {
@@ -73,6 +77,10 @@ func run(d time.Duration, chunk int) error {
 		return err
 	}
 	buf := make([]byte, chunk)
+	cpu0, err := cpuSeconds()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	deadline := start.Add(d)
 	for time.Now().Before(deadline) {
@@ -91,7 +99,22 @@ func run(d time.Duration, chunk int) error {
 		return r.err
 	}
 	el := r.end.Sub(start).Seconds()
+	cpu1, err := cpuSeconds()
+	if err != nil {
+		return err
+	}
 	return json.NewEncoder(os.Stdout).Encode(result{
 		Name: "loopback", Chunk: chunk, Bytes: r.n, ElapsedS: el, MBps: float64(r.n) / el / 1e6,
+		CPUS: cpu1 - cpu0,
 	})
+}
+
+// cpuSeconds is the user and system time of this process so far.
+func cpuSeconds() (float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime), nil
 }
