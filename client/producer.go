@@ -173,8 +173,9 @@ func (p *Producer) check(m *Message) error {
 }
 
 // appendProps appends m's properties to dst: the user's, TAGS, KEYS,
-// DELAY, WAIT (when wait) and last UNIQ_KEY, whose value starts at idAt.
-func (p *Producer) appendProps(dst []byte, m *Message, wait bool) (out []byte, idAt int, err error) {
+// DELAY, WAIT (when wait) and last UNIQ_KEY, made at now, whose value
+// starts at idAt.
+func (p *Producer) appendProps(dst []byte, m *Message, wait bool, now time.Time) (out []byte, idAt int, err error) {
 	for k, v := range m.Properties {
 		if err := message.CheckProperty(k, v); err != nil {
 			return dst, 0, fmt.Errorf("%w: property %q: %w", ErrInvalidMessage, k, err)
@@ -213,7 +214,7 @@ func (p *Producer) appendProps(dst []byte, m *Message, wait bool) (out []byte, i
 	dst = append(dst, message.PropertyUniqKey...)
 	dst = append(dst, message.NameValueSeparator)
 	idAt = len(dst)
-	dst = p.uniq.Append(dst)
+	dst = p.uniq.AppendAt(dst, now)
 	dst = append(dst, message.PropertySeparator)
 	if len(dst) > protocol.MaxPropertiesLen {
 		return dst, 0, fmt.Errorf("%w: %w", ErrInvalidMessage,
@@ -224,7 +225,7 @@ func (p *Producer) appendProps(dst []byte, m *Message, wait bool) (out []byte, i
 
 // prepare builds r for a single message: properties and body.
 func (p *Producer) prepare(r *sendReq, m *Message, wantID bool) error {
-	props, idAt, err := p.appendProps(r.props[:0], m, true)
+	props, idAt, err := p.appendProps(r.props[:0], m, true, p.uniq.Now())
 	r.props = props
 	if err != nil {
 		return err
@@ -594,8 +595,9 @@ func (p *Producer) SendBatch(ctx context.Context, ms []*Message) (SendResult, er
 	var ids strings.Builder
 	ids.Grow(len(ms) * (p.uniq.Len() + 1))
 	r.batch = r.batch[:0]
+	now := p.uniq.Now() // one clock read for the batch's ids
 	for i, m := range ms {
-		props, idAt, err := p.appendProps(r.props[:0], m, false)
+		props, idAt, err := p.appendProps(r.props[:0], m, false, now)
 		r.props = props
 		if err != nil {
 			return SendResult{}, err

@@ -181,8 +181,15 @@ func (g *UniqIDGenerator) roll(t time.Time) *monthWindow {
 func (g *UniqIDGenerator) Len() int { return g.prefixLen + 12 }
 
 // Append appends a new id to dst.
-func (g *UniqIDGenerator) Append(dst []byte) []byte {
-	t := g.now()
+func (g *UniqIDGenerator) Append(dst []byte) []byte { return g.AppendAt(dst, g.now()) }
+
+// Now reads g's clock (UniqIDConfig.Now).
+func (g *UniqIDGenerator) Now() time.Time { return g.now() }
+
+// AppendAt appends a new id made at t, a time read from g.Now, to dst. A
+// caller making several ids at once (a batch) reads the clock once: ids
+// stay unique through the counter, whatever their times.
+func (g *UniqIDGenerator) AppendAt(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
 	w := g.win.Load()
 	if ms >= w.next {

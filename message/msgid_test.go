@@ -109,6 +109,26 @@ func TestUniqIDGolden(t *testing.T) {
 	}
 }
 
+// AppendAt makes the id Append would at that time; ids made at one time
+// differ by the counter.
+func TestUniqIDAppendAt(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2024, 3, 5, 12, 0, 0, 123e6, time.UTC)}
+	g := message.NewUniqIDGenerator(message.UniqIDConfig{
+		IP: netip.MustParseAddr("192.168.1.10"), PID: 0x1F2E, ClassLoaderHash: 0x01020304, Now: clock.Now,
+	})
+	const prefix = "C0A8010A" + "1F2E" + "01020304"
+	at := g.Now()
+	clock.Set(time.Date(2024, 3, 9, 0, 0, 0, 0, time.UTC)) // later than at
+	for i, want := range []string{prefix + "172C9E7B" + "0000", prefix + "172C9E7B" + "0001"} {
+		if got := string(g.AppendAt(nil, at)); got != want {
+			t.Fatalf("id %d at %v = %s, want %s", i, at, got, want)
+		}
+	}
+	if got := g.New(); got != prefix+"2932E000"+"0002" { // 8 days into March: 691,200,000 ms
+		t.Fatalf("Append after AppendAt = %s", got)
+	}
+}
+
 func TestUniqIDv6AndDefaults(t *testing.T) {
 	g := message.NewUniqIDGenerator(message.UniqIDConfig{IP: netip.MustParseAddr("2001:db8::7")})
 	id := g.New()
