@@ -39,10 +39,10 @@ type Config struct {
 	// Clock gives store timestamps and the checkpoint's clock. Default
 	// time.Now.
 	Clock func() time.Time
-	// TagsCode computes the consume-queue tags code of a record. Default
-	// DefaultTagsCode (the TAGS hash). The broker sets one that returns the
-	// delivery time for SCHEDULE_TOPIC_XXXX (spec 5.1). Called on the
-	// dispatcher goroutine; must not block.
+	// TagsCode computes the consume-queue tags code of a record; nil (the
+	// default) means DefaultTagsCode, the TAGS hash, which the dispatcher
+	// then takes from the one pass it makes over the properties for the
+	// index keys. Called on the dispatcher goroutine; must not block.
 	TagsCode func(r message.Record) int64
 	// Notify is called by the dispatcher after it published new entries of
 	// a queue (maxOffset is the queue's new MaxOffset, readable at once),
@@ -97,8 +97,8 @@ type Config struct {
 	CleanInterval time.Duration
 }
 
-// DefaultTagsCode is the default Config.TagsCode: message.TagsCode of the
-// TAGS property (0 without one).
+// DefaultTagsCode is what a nil Config.TagsCode computes: message.TagsCode
+// of the TAGS property (0 without one).
 func DefaultTagsCode(r message.Record) int64 { return r.TagsCode() }
 
 // DefaultConfig returns the defaults documented on Config's fields, with
@@ -111,7 +111,6 @@ func DefaultConfig() Config {
 		MessageIndexEnable: true,
 		FS:                 vfs.Default,
 		Clock:              time.Now,
-		TagsCode:           DefaultTagsCode,
 		CheckpointInterval: time.Second,
 		DispatchPoll:       100 * time.Millisecond,
 
@@ -130,9 +129,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
-	}
-	if c.TagsCode == nil {
-		c.TagsCode = DefaultTagsCode
 	}
 	if c.CheckpointInterval == 0 {
 		c.CheckpointInterval = time.Second

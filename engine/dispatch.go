@@ -106,7 +106,15 @@ func (s *Store) dispatchRecord(phys int64, r message.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := d.q.Put(r.QueueOffset(), phys, r.TotalSize(), s.cfg.TagsCode(r)); err != nil {
+	// One pass over the properties for the tags code and the index keys.
+	tags, keys, uniq := message.DispatchProperties(r.Properties())
+	var code int64
+	if s.cfg.TagsCode != nil {
+		code = s.cfg.TagsCode(r)
+	} else {
+		code = message.TagsCode(tags)
+	}
+	if err := d.q.Put(r.QueueOffset(), phys, r.TotalSize(), code); err != nil {
 		return fmt.Errorf("consume queue %s/%d at phys %d: %w", topic, qid, phys, err)
 	}
 	if !d.touched {
@@ -114,7 +122,7 @@ func (s *Store) dispatchRecord(phys int64, r message.Record) error {
 		s.touched = append(s.touched, d)
 	}
 	if s.idx != nil {
-		if err := s.idx.PutRecord(r); err != nil {
+		if err := s.idx.PutRecordKeys(r, uniq, keys); err != nil {
 			return fmt.Errorf("index at phys %d: %w", phys, err)
 		}
 	}

@@ -167,6 +167,37 @@ func Property(props []byte, key string) (value []byte, ok bool) {
 	return value, ok
 }
 
+// DispatchProperties returns the TAGS, KEYS and UNIQ_KEY values of props,
+// each as Property finds it (the last pair wins, nil when absent), in one
+// pass: the dispatcher needs all three for every record.
+func DispatchProperties(props []byte) (tags, keys, uniq []byte) {
+	for i := 0; i < len(props); {
+		end := bytes.IndexByte(props[i:], PropertySeparator)
+		if end < 0 {
+			end = len(props)
+		} else {
+			end += i
+		}
+		// A pair is key 0x01 value with neither empty; the key, holding no
+		// 0x01, ends at the segment's first.
+		seg := props[i:end:end]
+		switch {
+		case len(seg) > len(PropertyTags)+1 && seg[len(PropertyTags)] == NameValueSeparator:
+			switch string(seg[:len(PropertyTags)]) {
+			case PropertyTags:
+				tags = seg[len(PropertyTags)+1:]
+			case PropertyKeys:
+				keys = seg[len(PropertyKeys)+1:]
+			}
+		case len(seg) > len(PropertyUniqKey)+1 && seg[len(PropertyUniqKey)] == NameValueSeparator &&
+			string(seg[:len(PropertyUniqKey)]) == PropertyUniqKey:
+			uniq = seg[len(PropertyUniqKey)+1:]
+		}
+		i = end + 1
+	}
+	return tags, keys, uniq
+}
+
 // HasProperty reports whether Property(props, key) would find key.
 func HasProperty(props []byte, key string) bool {
 	_, ok := Property(props, key)

@@ -146,6 +146,8 @@ func TestCheckProperty(t *testing.T) {
 func FuzzProperties(f *testing.F) {
 	f.Add([]byte("TAGS\x01a\x02KEYS\x01k1 k2\x02"))
 	f.Add([]byte("\x01\x02\x01\x01\x02a\x01\x01\x02"))
+	f.Add([]byte("UNIQ_KEY\x01id1\x02TAGS\x01\x02KEYS\x01a\x02KEYS\x01b\x01c\x02TAGSX\x01y\x02UNIQ_KEY\x01id2"))
+	f.Add([]byte("TAGS\x01\x02KEYS\x02UNIQ_KEY\x01\x02KEY\x01S\x02"))
 	f.Fuzz(func(t *testing.T, props []byte) {
 		ref := map[string]string{}
 		for _, seg := range strings.Split(string(props), "\x02") {
@@ -166,6 +168,18 @@ func FuzzProperties(f *testing.F) {
 		}
 		if len(seen) != len(ref) {
 			t.Fatalf("iter map %q, ref %q", seen, ref)
+		}
+		tags, keys, uniq := message.DispatchProperties(props)
+		for _, c := range []struct {
+			key string
+			got []byte
+		}{{message.PropertyTags, tags}, {message.PropertyKeys, keys}, {message.PropertyUniqKey, uniq}} {
+			if v, ok := ref[c.key]; string(c.got) != v || (c.got != nil) != ok {
+				t.Fatalf("DispatchProperties %s = %q, want %q (present %v)", c.key, c.got, v, ok)
+			}
+			if cap(c.got) != len(c.got) {
+				t.Fatalf("DispatchProperties %s has room past its value: cap %d", c.key, cap(c.got))
+			}
 		}
 		re := message.AppendPropertiesExcept(nil, props)
 		for k, v := range ref {

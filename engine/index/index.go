@@ -265,12 +265,16 @@ func (x *Index) Put(topic, uniqKey, keys []byte, phyOffset, storeTimestamp int64
 // KEYS, physical offset and store time. Rollback records
 // (message.SysFlagTransactionRollback) are not indexed.
 func (x *Index) PutRecord(r message.Record) error {
+	_, keys, uniq := message.DispatchProperties(r.Properties())
+	return x.PutRecordKeys(r, uniq, keys)
+}
+
+// PutRecordKeys is PutRecord with r's UNIQ_KEY and KEYS values already
+// looked up (message.DispatchProperties).
+func (x *Index) PutRecordKeys(r message.Record, uniq, keys []byte) error {
 	if r.SysFlag()&message.SysFlagTransactionMask == message.SysFlagTransactionRollback {
 		return nil
 	}
-	props := r.Properties()
-	uniq, _ := message.Property(props, message.PropertyUniqKey)
-	keys, _ := message.Property(props, message.PropertyKeys)
 	return x.Put(r.Topic(), uniq, keys, r.PhysicalOffset(), r.StoreTimestamp())
 }
 
