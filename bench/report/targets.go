@@ -235,10 +235,16 @@ func Budgets(s map[Key]Summary, cores int) []string {
 		need := sync64Senders / (limit / 1e6)
 		cost := q.CPUPerM + q.ClientCPUPerM
 		out = append(out,
-			fmt.Sprintf("- **SYNC_FLUSH p99 with %d senders.** By Little's law the mean latency is the sends in flight ÷ the rate, and each sender sends again as soon as it is answered, so nearly %d are in flight. The mean is below the p99: a p99 of %s µs needs about %s msgs/s.",
+			fmt.Sprintf("- **SYNC_FLUSH p99 with %d senders.** By Little's law the mean latency is the sends in flight ÷ the rate, and each sender sends again as soon as it is answered, so nearly %d are in flight. The mean is below the p99: a p99 of %s µs needs more than %s msgs/s, the rate at which the mean alone would reach it.",
 				sync64Senders, sync64Senders, us(limit), count(need)),
 			fmt.Sprintf("  This run: %.1f µs of CPU per message (broker %.1f, bench/producer %.1f); at that cost %s msgs/s takes %.1f cores of the machine's %d. It measured %s msgs/s, mean latency %s µs (%d ÷ the rate: %s µs), p99 %s µs.",
 				cost, q.CPUPerM, q.ClientCPUPerM, count(need), need*cost/1e6, cores, count(q.TPS), us(q.Mean), sync64Senders, us(sync64Senders/q.TPS*1e6), us(q.P99)))
+		if q.Mean > 0 && q.P99 > q.Mean {
+			ratio := q.P99 / q.Mean
+			needR := need * ratio
+			out = append(out, fmt.Sprintf("  Its p99 was %.1f× its mean; at that ratio the target needs a mean of %s µs, %s msgs/s, %.1f cores at this run's cost.",
+				ratio, us(limit/ratio), count(needR), needR*cost/1e6))
+		}
 	}
 	return out
 }
