@@ -42,11 +42,13 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-# `make bench` regenerates BENCHMARKS.md's figures in one run, about 14
-# minutes on the 2-core dev machine:
+# `make bench` regenerates BENCHMARKS.md's figures in one run, about 12-14
+# minutes on the 2-core dev machine (the transport and sync-append
+# benchmarks run shorter than they did, for a margin under 15 minutes: a
+# run on a slow hour took 16):
 #   1. Go benchmarks of the codecs and the transport: raw output in
-#      bench.out, medians by benchstat (about 6 minutes)
-#   2. bench-engine, the storage engine against the disk (about 4 minutes)
+#      bench.out, medians by benchstat (about 5 minutes)
+#   2. bench-engine, the storage engine against the disk (about 3.5 minutes)
 #   3. scripts/bench/limits.sh: dd conv=fdatasync, 4 KiB fdatasync latency,
 #      loopback TCP bandwidth (about 15 s)
 #   4. scripts/bench/nats.sh: NATS JetStream baseline, nats-server v2.12.15
@@ -65,7 +67,7 @@ bench: build
 		-benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./protocol/ | tee bench.out
 	$(GO) test -run '^$$' -bench 'PutRecord|Peek|Check|Property|BatchIter32' \
 		-benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./message/ | tee -a bench.out
-	$(GO) test -run '^$$' -bench 'Transport|OnTraffic' -benchtime 2s -count 3 ./netio/ | tee -a bench.out
+	$(GO) test -run '^$$' -bench 'Transport|OnTraffic' -benchtime 1s -count 3 ./netio/ | tee -a bench.out
 	$(BENCHSTAT) bench.out
 	$(MAKE) bench-engine
 	@test -n "$(BENCH_RESULTS)" || { echo "make bench: BENCH_RESULTS is empty" >&2; exit 1; }
@@ -83,7 +85,7 @@ bench: build
 bench-engine:
 	./scripts/disk-baseline.sh $${TMPDIR:-/tmp} | tee bench-engine.out
 	$(GO) test -run '^$$' -bench 'AppendAsync$$' -benchtime 20000x -count 3 ./engine/commitlog/ | tee -a bench-engine.out
-	$(GO) test -run '^$$' -bench 'AppendSync/pwrite|AppendSyncLoops/pwrite' -benchtime 3s -count 3 ./engine/commitlog/ | tee -a bench-engine.out
+	$(GO) test -run '^$$' -bench 'AppendSync/pwrite|AppendSyncLoops/pwrite' -benchtime 2s -count 3 ./engine/commitlog/ | tee -a bench-engine.out
 	$(GO) test -run '^$$' -bench 'Read$$|Recover' -benchtime 2s -count 1 ./engine/commitlog/ | tee -a bench-engine.out
 	$(GO) test -run '^$$' -bench 'GetMessages|Append1K|OpenAfterCleanClose' -benchtime 2s -count 3 ./engine/ | tee -a bench-engine.out
 	QUIVER_BENCH_GIB=$${QUIVER_BENCH_GIB:-2} $(GO) test -run '^$$' -bench StartLarge -benchtime 3x -timeout 30m ./engine/ | tee -a bench-engine.out
