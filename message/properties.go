@@ -179,7 +179,8 @@ func DispatchProperties(props []byte) (tags, keys, uniq []byte) {
 			end += i
 		}
 		// A pair is key 0x01 value with neither empty; the key, holding no
-		// 0x01, ends at the segment's first.
+		// 0x01, ends at the segment's first. TAGS and KEYS are both 4
+		// bytes long, so one case tests for either.
 		seg := props[i:end:end]
 		switch {
 		case len(seg) > len(PropertyTags)+1 && seg[len(PropertyTags)] == NameValueSeparator:

@@ -99,6 +99,10 @@ func render(args []string) error {
 	targets := Targets(sum)
 
 	mdDir := filepath.Dir(*md)
+	repo, _ := filepath.Abs(mdDir)
+	// Before the charts: they rewrite tracked files, which would mark the
+	// commit -dirty.
+	machine := ThisMachine(repo)
 	var links []string
 	for _, c := range []struct {
 		name string
@@ -115,7 +119,6 @@ func render(args []string) error {
 		links = append(links, rel)
 	}
 
-	repo, _ := filepath.Abs(mdDir)
 	shown := *results
 	if abs, err := filepath.Abs(shown); err == nil {
 		if rel, err := filepath.Rel(repo, abs); err == nil && !strings.HasPrefix(rel, "..") {
@@ -123,7 +126,7 @@ func render(args []string) error {
 		}
 	}
 	section := Section(Input{
-		Machine: ThisMachine(repo), Date: time.Now(), Results: shown,
+		Machine: machine, Date: time.Now(), Results: shown,
 		Summary: sum, Targets: targets, Budgets: Budgets(sum, runtime.NumCPU()), Charts: links, Commands: Commands(sum), Note: *note,
 	})
 	doc, err := os.ReadFile(*md)
