@@ -221,24 +221,30 @@ func TestLastJSONObject(t *testing.T) {
 	}
 }
 
-func TestLoadAndRender(t *testing.T) {
+// loadLines writes lines as a results file in a temp dir and summarizes
+// what Load reads back; it returns the summaries and the dir.
+func loadLines(t *testing.T, lines ...string) (map[Key]Summary, string) {
+	t.Helper()
 	dir := t.TempDir()
-	lines := strings.Join([]string{
-		`{"system":"machine","workload":"dd","run":1,"result":{"name":"dd","mbps":1600}}`,
-		`{"system":"machine","workload":"fdatasync","run":1,"result":{"name":"fdatasync","p50_us":95,"p99_us":160}}`,
-		`{"system":"machine","workload":"loopback","run":1,"result":{"name":"loopback","mbps":2500}}`,
-		`{"system":"nats","workload":"async-1","config":"default","run":1,"command":"nats bench js pub async bench.js","server":{"cpu_ticks":300,"clk_tck":100,"peak_rss_kib":90000},"result":{"tps":90000,"msgs":500000,"p50_us":4000,"p99_us":9000}}`,
-		`{"system":"quiver","workload":"async-1","config":"ASYNC_FLUSH","run":1,"command":"producer -mode async","result":{"tps":150000,"sent":1200000,"p50_us":300,"p99_us":900,"p999_us":1500}}`,
-		`{"system":"quiver","workload":"idle","config":"ASYNC_FLUSH","run":1,"server":{"rss_kib":20480}}`,
-	}, "\n")
-	if err := os.WriteFile(filepath.Join(dir, "all.jsonl"), []byte(lines+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "all.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize(rs)
+	return Summarize(rs), dir
+}
+
+func TestLoadAndRender(t *testing.T) {
+	s, dir := loadLines(t,
+		`{"system":"machine","workload":"dd","run":1,"result":{"name":"dd","mbps":1600}}`,
+		`{"system":"machine","workload":"fdatasync","run":1,"result":{"name":"fdatasync","p50_us":95,"p99_us":160}}`,
+		`{"system":"machine","workload":"loopback","run":1,"result":{"name":"loopback","mbps":2500}}`,
+		`{"system":"nats","workload":"async-1","config":"default","run":1,"command":"nats bench js pub async bench.js","server":{"cpu_ticks":300,"clk_tck":100,"peak_rss_kib":90000},"result":{"tps":90000,"msgs":500000,"p50_us":4000,"p99_us":9000}}`,
+		`{"system":"quiver","workload":"async-1","config":"ASYNC_FLUSH","run":1,"command":"producer -mode async","result":{"tps":150000,"sent":1200000,"p50_us":300,"p99_us":900,"p999_us":1500}}`,
+		`{"system":"quiver","workload":"idle","config":"ASYNC_FLUSH","run":1,"server":{"rss_kib":20480}}`,
+	)
 	if s[natsAsync1].CPUPerM != 6 {
 		t.Errorf("nats CPU per M = %v, want 6", s[natsAsync1].CPUPerM)
 	}
@@ -275,22 +281,13 @@ func TestLoadAndRender(t *testing.T) {
 }
 
 func TestBudgets(t *testing.T) {
-	dir := t.TempDir()
-	lines := strings.Join([]string{
+	s, _ := loadLines(t,
 		`{"system":"machine","workload":"dd","run":1,"result":{"name":"dd","bytes":536870912,"mbps":1600,"cpu_s":0.5}}`,
 		`{"system":"machine","workload":"loopback","run":1,"result":{"name":"loopback","bytes":1073741824,"mbps":2000,"cpu_s":0.5}}`,
 		`{"system":"machine","workload":"fdatasync","run":1,"result":{"name":"fdatasync","p50_us":95,"p99_us":150}}`,
 		`{"system":"quiver","workload":"async-batch32","config":"ASYNC_FLUSH","run":1,"server":{"cpu_ticks":300,"clk_tck":100},"client":{"cpu_ticks":120,"clk_tck":100},"result":{"tps":400000,"sent":2400000,"size":1024}}`,
 		`{"system":"quiver","workload":"sync-64","config":"SYNC_FLUSH","run":1,"server":{"cpu_ticks":300,"clk_tck":100},"client":{"cpu_ticks":180,"clk_tck":100},"result":{"tps":50000,"sent":300000,"latency":{"mean_us":1275,"p99_us":2400}}}`,
-	}, "\n")
-	if err := os.WriteFile(filepath.Join(dir, "all.jsonl"), []byte(lines+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Summarize(rs)
+	)
 	if got := s[quiverBatch32].ClientCPUPerM; got != 0.5 {
 		t.Errorf("producer CPU per M = %v, want 0.5", got)
 	}
